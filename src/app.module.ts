@@ -1,0 +1,27 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from './config/app-config';
+import { dataSourceOptions, OpenedDatabase } from './database/database-connection';
+import { HealthController } from './health.controller';
+import { OAuthCoreModule } from './oauth/oauth-core.module';
+
+/** The stand-alone authorization server: the module set wired to one database and one configuration. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, db: OpenedDatabase): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        // Connection problems are reported before Nest starts (openDatabase), so no retry loop here.
+        TypeOrmModule.forRoot({ ...dataSourceOptions(db, config.database), retryAttempts: 0 }),
+        OAuthCoreModule.forRoot({
+          issuer: config.issuer,
+          tokenPrefixes: config.tokens.prefixes,
+          accessTokenTtlSeconds: config.tokens.accessTtlSeconds,
+          refreshTokenTtlSeconds: config.tokens.refreshTtlSeconds,
+        }),
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

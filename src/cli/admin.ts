@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { DataSource } from 'typeorm';
+import { ClientInputError, ClientsService } from '../clients/clients.service';
+import { GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from '../clients/client.entity';
+import { loadConfig } from '../config/app-config';
+import { ConfigError } from '../config/environment';
+import { dataSourceOptions, openDatabase } from '../database/database-connection';
+import { DatabaseStartupError } from '../database/database-errors';
+import { resolveCoreOptions } from '../oauth/oauth-core.module';
+import { RevocationEvents } from '../revocation/revocation-events';
+import { RevocationService } from '../revocation/revocation.service';
+import { TokenIssueError, TokensService } from '../tokens/tokens.service';
+
+/** A mistake in what the operator typed: told on stderr, exit code 2. */
+class UsageError extends Error {}
+
+interface Services {
+  clients: ClientsService;
+  tokens: TokensService;
+  revocation: RevocationService;
+}
+
+type Flags = Record<string, string | undefined>;
+interface Command {
+  flags: string[];
+  required: string[];
+  run(services: Services, flags: Flags): Promise<object>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const COMMANDS: Record<string, Command> = {
+  'client:create': {
+    flags: ['id', 'auth-method', 'grant-types', 'name'],
+    required: ['id', 'auth-method'],
+    async run({ clients }, f) {
+      const method = f['auth-method'] as TokenEndpointAuthMethod;
+      if (!TOKEN_ENDPOINT_AUTH_METHODS.includes(method)) {
+        throw new UsageError(`--auth-method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
+      }
+      let grantTypes: GrantType[] | undefined;
+      if (f['grant-types'] !== undefined) {
+        grantTypes = f['grant-types'].split(',').map((g) => g.trim()).filter(Boolean) as GrantType[];
+        const unknown = grantTypes.filter((g) => !GRANT_TYPES.includes(g));
+        if (grantTypes.length === 0 || unknown.length > 0) {
+          throw new UsageError(`--grant-types takes a comma list of ${GRANT_TYPES.join(', ')}`);
+        }
+      }
+      return clients.create({ clientId: f.id!, authMethod: method, grantTypes, name: f.name });
+    },
+  },
+  'client:list': {
+    flags: [],
+    required: [],
+    async run({ clients }) {
+      const list = await clients.list();
+      return {
+        clients: list.map((c) => ({
+          client_id: c.clientId,
+          name: c.name,
+          token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+          grant_types: c.grantTypes,
+          created_at: c.createdAt.toISOString(),
+          disabled_at: c.disabledAt?.toISOString() ?? null,
+        })),
+      };
+    },
+  },
+  'token:issue': {
+    flags: ['client', 'subject', 'scope', 'access-ttl'],
+    required: ['client'],
+    async run({ tokens }, f) {
+      let accessTtlSeconds: number | undefined;
+      if (f['access-ttl'] !== undefined) {
+        if (!/^\d+$/.test(f['access-ttl']) || Number(f['access-ttl']) <= 0) {
+          throw new UsageError('--access-ttl must be a positive whole number of seconds');
+        }
+        accessTtlSeconds = Number(f['access-ttl']);
+      }
+      return tokens.issueGrant({ clientId: f.client!, subject: f.subject ?? null, scope: f.scope ?? '', accessTtlSeconds });
+    },
+  },
+  'grant:revoke': {
+    flags: ['grant'],
+    required: ['grant'],
+    async run({ revocation }, f) {
+      if (!UUID.test(f.grant!)) throw new UsageError('--grant must be a grant id (a UUID, as token:issue prints it)');
+      const revoked = await revocation.revokeGrant(f.grant!.toLowerCase(), 'admin');
+      return { grant_id: f.grant!.toLowerCase(), revoked };
+    },
+  },
+};
+
+const USAGE = `usage: npm run --silent admin -- <command> [flags]
+  client:create --id <client_id> --auth-method <client_secret_basic|client_secret_post|none> [--grant-types <list>] [--name <text>]
+  client:list
+  token:issue --client <client_id> [--subject <sub>] [--scope <space separated>] [--access-ttl <seconds>]
+  grant:revoke --grant <grant_id>`;
+
+function parse(argv: string[]): { command: Command; flags: Flags } {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(name ? `unknown command ${JSON.stringify(name)}\n${USAGE}` : USAGE);
+  let values: Flags;
+  try {
+    const options = Object.fromEntries(command.flags.map((f) => [f, { type: 'string' as const }]));
+    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as Flags;
+  } catch (err) {
+    throw new UsageError(`${name}: ${(err as Error).message}`);
+  }
+  for (const flag of command.required) {
+    if (!values[flag]) throw new UsageError(`${name}: --${flag} is required`);
+  }
+  return { command, flags: values };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let dataSource: DataSource | undefined;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  try {
+    const { command, flags } = parse(argv);
+    const config = loadConfig();
+    const db = await openDatabase(config.database, 'tool');
+    stopEmbedded = db.embedded && (() => db.embedded!.stop());
+    dataSource = await new DataSource({ ...dataSourceOptions(db, config.database), logging: false }).initialize();
+    const core = resolveCoreOptions({
+      issuer: config.issuer,
+      tokenPrefixes: config.tokens.prefixes,
+      accessTokenTtlSeconds: config.tokens.accessTtlSeconds,
+      refreshTokenTtlSeconds: config.tokens.refreshTtlSeconds,
+    });
+    const services: Services = {
+      clients: new ClientsService(dataSource),
+      tokens: new TokensService(dataSource, core),
+      revocation: new RevocationService(dataSource, core, new RevocationEvents()),
+    };
+    const result = await command.run(services, flags);
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return 0;
+  } catch (err) {
+    const known = err instanceof UsageError || err instanceof ClientInputError || err instanceof TokenIssueError || err instanceof ConfigError || err instanceof DatabaseStartupError;
+    process.stderr.write(`error: ${known ? (err as Error).message : `unexpected failure: ${(err as Error).message}`}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  } finally {
+    await dataSource?.destroy().catch(() => undefined);
+    await stopEmbedded?.().catch(() => undefined);
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+
+export const GRANT_TYPES = ['refresh_token', 'client_credentials', 'authorization_code'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+@Entity({ name: 'clients' })
+export class ClientEntity {
+  @PrimaryColumn({ name: 'client_id', type: 'text' })
+  clientId: string;
+
+  @Column({ name: 'name', type: 'text', nullable: true })
+  name: string | null;
+
+  @Column({ name: 'token_endpoint_auth_method', type: 'text' })
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+
+  /** `sha256$<digest>` of the secret; null for public clients. The secret itself is never stored. */
+  @Column({ name: 'secret_hash', type: 'text', nullable: true, select: false })
+  secretHash: string | null;
+
+  @Column({ name: 'grant_types', type: 'text', array: true })
+  grantTypes: GrantType[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
+  disabledAt: Date | null;
+}

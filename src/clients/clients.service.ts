@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ClientEntity, GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from './client.entity';
+import { generateClientSecret, hashClientSecret } from './client-secret';
+
+export interface CreateClientInput {
+  clientId: string;
+  authMethod: TokenEndpointAuthMethod;
+  grantTypes?: GrantType[];
+  name?: string;
+}
+
+export interface CreatedClient {
+  client_id: string;
+  /** Shown once, at creation; only its hash is kept. Absent for public clients. */
+  client_secret?: string;
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  grant_types: GrantType[];
+}
+
+/** What client authentication needs to know about a client: one indexed lookup. */
+export interface ClientCredentialsRecord {
+  clientId: string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  secretHash: string | null;
+  grantTypes: GrantType[];
+  disabled: boolean;
+}
+
+export class ClientInputError extends Error {
+  override name = 'ClientInputError';
+}
+
+export const CLIENT_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+@Injectable()
+export class ClientsService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async create(input: CreateClientInput): Promise<CreatedClient> {
+    if (!CLIENT_ID_PATTERN.test(input.clientId)) {
+      throw new ClientInputError('client id must be 1-255 visible ASCII characters without spaces');
+    }
+    if (!TOKEN_ENDPOINT_AUTH_METHODS.includes(input.authMethod)) {
+      throw new ClientInputError(`auth method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
+    }
+    const confidential = input.authMethod !== 'none';
+    const grantTypes = input.grantTypes ?? (confidential ? ['refresh_token', 'client_credentials'] : ['refresh_token']);
+    const unknown = grantTypes.filter((g) => !GRANT_TYPES.includes(g));
+    if (unknown.length > 0) throw new ClientInputError(`unknown grant type ${unknown.join(', ')}; use ${GRANT_TYPES.join(', ')}`);
+    if (!confidential && grantTypes.includes('client_credentials')) {
+      throw new ClientInputError('a public client (auth method none) cannot use client_credentials');
+    }
+    const secret = confidential ? generateClientSecret() : undefined;
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO clients (client_id, name, token_endpoint_auth_method, secret_hash, grant_types)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO NOTHING RETURNING client_id`,
+      [input.clientId, input.name ?? null, input.authMethod, secret ? hashClientSecret(secret) : null, [...new Set(grantTypes)]],
+    );
+    if (rows.length === 0) throw new ClientInputError(`a client with id ${JSON.stringify(input.clientId)} already exists`);
+    return {
+      client_id: input.clientId,
+      ...(secret ? { client_secret: secret } : {}),
+      token_endpoint_auth_method: input.authMethod,
+      grant_types: [...new Set(grantTypes)],
+    };
+  }
+
+  /** Every client, oldest first, without secrets. */
+  async list(): Promise<ClientEntity[]> {
+    return this.dataSource.getRepository(ClientEntity).find({ order: { createdAt: 'ASC', clientId: 'ASC' } });
+  }
+
+  async findCredentials(clientId: string): Promise<ClientCredentialsRecord | null> {
+    const rows: Array<{ client_id: string; token_endpoint_auth_method: TokenEndpointAuthMethod; secret_hash: string | null; grant_types: GrantType[]; disabled: boolean }> =
+      await this.dataSource.query(
+        `SELECT client_id, token_endpoint_auth_method, secret_hash, grant_types, disabled_at IS NOT NULL AS disabled
+         FROM clients WHERE client_id = $1`,
+        [clientId],
+      );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      clientId: row.client_id,
+      tokenEndpointAuthMethod: row.token_endpoint_auth_method,
+      secretHash: row.secret_hash,
+      grantTypes: row.grant_types,
+      disabled: row.disabled,
+    };
+  }
+
+  /** Disables a client: its credentials stop working at once; its grants stay as they are. */
+  async disable(clientId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `UPDATE clients SET disabled_at = now() WHERE client_id = $1 AND disabled_at IS NULL RETURNING client_id`,
+      [clientId],
+    );
+    return rows.length > 0;
+  }
+}

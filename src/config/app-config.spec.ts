@@ -1,0 +1,44 @@
+import { loadConfig } from './app-config';
+
+describe('configuration', () => {
+  it('fills every default when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.issuer).toBe('http://localhost:3000');
+    expect(config.database.url).toBeUndefined();
+    expect(config.database.embeddedDataDir).toBe('.data/pglite');
+    expect(config.database.migrationsRun).toBe(true);
+    expect(config.tokens.prefixes).toEqual({ access: 'oat_', refresh: 'ort_' });
+  });
+
+  it('derives the default issuer from PORT and drops a trailing slash of ISSUER', () => {
+    expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
+    expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer).toBe('https://auth.example.com');
+  });
+
+  it('reads MIGRATIONS_RUN as a boolean', () => {
+    expect(loadConfig({ MIGRATIONS_RUN: 'false' }).database.migrationsRun).toBe(false);
+    expect(loadConfig({ MIGRATIONS_RUN: 'true' }).database.migrationsRun).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['MIGRATIONS_RUN', 'maybe'],
+    ['ACCESS_TOKEN_PREFIX', 'Bad-Prefix'],
+    ['DATABASE_POOL_SIZE', '0'],
+    ['LOG_LEVEL', 'loud'],
+    ['ISSUER', 'not a url'],
+  ])('stops with a message naming %s when it is %j', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('never echoes DATABASE_URL (it may hold a password)', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@x' })).toThrow(/^(?!.*hunter2)/s);
+  });
+
+  it('refuses equal access and refresh prefixes', () => {
+    expect(() => loadConfig({ ACCESS_TOKEN_PREFIX: 'tok_', REFRESH_TOKEN_PREFIX: 'tok_' })).toThrow('must differ');
+  });
+});

@@ -1,0 +1,61 @@
+import type { LogLevel } from '@nestjs/common';
+import { ConfigError, validateEnvironment } from './environment';
+import type { TokenPrefixes } from '../tokens/token-format';
+
+export interface DatabaseSettings {
+  /** Set: connect to this PostgreSQL. Unset: start the embedded PGlite database. */
+  url?: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** Where the embedded database keeps its files; `memory://` for a throwaway database. */
+  embeddedDataDir: string;
+  migrationsRun: boolean;
+}
+
+export interface TokenSettings {
+  prefixes: TokenPrefixes;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+}
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  issuer: string;
+  database: DatabaseSettings;
+  tokens: TokenSettings;
+  logLevels: LogLevel[];
+}
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Reads and validates every setting once; the rest of the code receives the result, never process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const vars = validateEnvironment(env);
+  const issuer = (vars.ISSUER ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
+  try {
+    new URL(issuer);
+  } catch {
+    throw new ConfigError(`Invalid configuration: ISSUER=${JSON.stringify(vars.ISSUER)}: must be an absolute URL such as https://auth.example.com`);
+  }
+  return {
+    port: vars.PORT,
+    host: vars.HOST,
+    issuer,
+    database: {
+      url: vars.DATABASE_URL,
+      poolSize: vars.DATABASE_POOL_SIZE,
+      statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
+      connectTimeoutMs: vars.DATABASE_CONNECT_TIMEOUT_MS,
+      embeddedDataDir: vars.EMBEDDED_DATA_DIR,
+      migrationsRun: vars.MIGRATIONS_RUN,
+    },
+    tokens: {
+      prefixes: { access: vars.ACCESS_TOKEN_PREFIX, refresh: vars.REFRESH_TOKEN_PREFIX },
+      accessTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: vars.REFRESH_TOKEN_TTL_SECONDS,
+    },
+    logLevels: LEVELS.slice(0, LEVELS.indexOf(vars.LOG_LEVEL as LogLevel) + 1),
+  };
+}

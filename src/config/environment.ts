@@ -1,0 +1,90 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { TOKEN_PREFIX_PATTERN } from '../tokens/token-format';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Every environment variable the host app reads, with its default. Validated once at startup
+ * (see loadConfig); `.env.example` lists the same settings.
+ */
+export class EnvironmentVariables {
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  ISSUER?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  DATABASE_POOL_SIZE = 10;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  DATABASE_STATEMENT_TIMEOUT_MS = 5000;
+
+  @Transform(toInt) @IsInt() @Min(100)
+  DATABASE_CONNECT_TIMEOUT_MS = 5000;
+
+  @IsString()
+  EMBEDDED_DATA_DIR = '.data/pglite';
+
+  @Transform(toBool) @IsBoolean({ message: 'MIGRATIONS_RUN must be true or false' })
+  MIGRATIONS_RUN = true;
+
+  @Matches(TOKEN_PREFIX_PATTERN, { message: 'ACCESS_TOKEN_PREFIX must be 2-15 lower-case letters or digits followed by "_"' })
+  ACCESS_TOKEN_PREFIX = 'oat_';
+
+  @Matches(TOKEN_PREFIX_PATTERN, { message: 'REFRESH_TOKEN_PREFIX must be 2-15 lower-case letters or digits followed by "_"' })
+  REFRESH_TOKEN_PREFIX = 'ort_';
+
+  @Transform(toInt) @IsInt() @Min(1)
+  ACCESS_TOKEN_TTL_SECONDS = 3600;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL = 'log';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Turns raw variables into validated settings; throws ConfigError naming each bad variable. */
+export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
+  const known = Object.keys(new EnvironmentVariables()).concat(['ISSUER', 'DATABASE_URL']);
+  const raw: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined) raw[key] = value;
+  }
+  const vars = plainToInstance(EnvironmentVariables, raw);
+  const errors = validateSync(vars, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const shown = e.property === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(raw[e.property]);
+      return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${lines.join(' | ')}`);
+  }
+  if (vars.ACCESS_TOKEN_PREFIX === vars.REFRESH_TOKEN_PREFIX) {
+    throw new ConfigError('Invalid configuration: ACCESS_TOKEN_PREFIX and REFRESH_TOKEN_PREFIX must differ');
+  }
+  return vars;
+}

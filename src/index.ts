@@ -1,0 +1,22 @@
+// The package's public API, and nothing else.
+export { OAuthCoreModule } from './oauth/oauth-core.module';
+export { OAUTH_CORE_OPTIONS } from './oauth/oauth-core.module-definition';
+export type { OAuthCoreOptions, ResolvedOAuthCoreOptions } from './oauth/oauth-core-options.interface';
+export { OAUTH_ENTITIES, OAUTH_MIGRATIONS } from './database/entities';
+export { ClientsService } from './clients/clients.service';
+export type { CreateClientInput, CreatedClient } from './clients/clients.service';
+export { ClientEntity } from './clients/client.entity';
+export type { TokenEndpointAuthMethod, GrantType } from './clients/client.entity';
+export { TokensService } from './tokens/tokens.service';
+export type { IssueGrantInput, IssuedGrant } from './tokens/tokens.service';
+export { GrantEntity } from './tokens/grant.entity';
+export type { RevocationReason } from './tokens/grant.entity';
+export { AccessTokenEntity } from './tokens/access-token.entity';
+export { RefreshTokenEntity } from './tokens/refresh-token.entity';
+export { RevocationAuditEntity } from './tokens/revocation-audit.entity';
+export { generateToken, hashToken, isWellFormedToken, parseTokenKind, DEFAULT_TOKEN_PREFIXES } from './tokens/token-format';
+export type { TokenKind, TokenPrefixes } from './tokens/token-format';
+export { RevocationService } from './revocation/revocation.service';
+export { RevocationEvents } from './revocation/revocation-events';
+export type { RevocationEvent, RevocationListener } from './revocation/revocation-event';
+export type { RevocationModuleOptions, ForeignClientPolicy } from './revocation/revocation-options.interface';

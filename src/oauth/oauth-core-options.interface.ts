@@ -1,0 +1,21 @@
+import type { TokenPrefixes } from '../tokens/token-format';
+
+/** Settings every OAuth module of the set shares. */
+export interface OAuthCoreOptions {
+  /** The authorization server's issuer identifier (RFC 8414 §2), e.g. `https://auth.example.com`. */
+  issuer: string;
+  /** Token type prefixes; defaults `oat_` (access) and `ort_` (refresh). */
+  tokenPrefixes?: TokenPrefixes;
+  /** Lifetime of new access tokens; default 3600 s. */
+  accessTokenTtlSeconds?: number;
+  /** Lifetime of new refresh tokens; default 30 days. */
+  refreshTokenTtlSeconds?: number;
+}
+
+/** The options with every default filled in, computed once. */
+export interface ResolvedOAuthCoreOptions {
+  issuer: string;
+  tokenPrefixes: TokenPrefixes;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+}

@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { ClientsService } from '../clients/clients.service';
+import { DEFAULT_TOKEN_PREFIXES } from '../tokens/token-format';
+import { TokensService } from '../tokens/tokens.service';
+import type { OAuthCoreOptions, ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
+import { OAUTH_CORE_MODULE_OPTIONS, OAUTH_CORE_OPTIONS, OAuthCoreConfigurableModule } from './oauth-core.module-definition';
+
+export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCoreOptions {
+  return {
+    issuer: options.issuer.replace(/\/+$/, ''),
+    tokenPrefixes: options.tokenPrefixes ?? DEFAULT_TOKEN_PREFIXES,
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+    refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 30 * 24 * 3600,
+  };
+}
+
+/**
+ * The shared base of every OAuth module in the set: issuer, token format, clients and token issuance.
+ * Global by default, so feature modules (revocation, discovery, token endpoint) find it without imports.
+ * Needs the host's TypeORM data source with OAUTH_ENTITIES and OAUTH_MIGRATIONS.
+ */
+@Module({
+  providers: [
+    {
+      provide: OAUTH_CORE_OPTIONS,
+      inject: [OAUTH_CORE_MODULE_OPTIONS],
+      useFactory: resolveCoreOptions,
+    },
+    ClientsService,
+    TokensService,
+  ],
+  exports: [OAUTH_CORE_OPTIONS, ClientsService, TokensService],
+})
+export class OAuthCoreModule extends OAuthCoreConfigurableModule {}

@@ -1,0 +1,41 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/** What a revocation records as its cause. */
+export const REVOCATION_REASONS = [
+  'client_request', // the token's own client asked
+  'anonymous_request', // no client identified itself (e.g. a secret scanner)
+  'foreign_client_request', // another client presented the token
+  'admin', // an operator, through the admin CLI
+  'refresh_token_reuse', // a consumed refresh token came back (RFC 9700 §4.14.2)
+] as const;
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+/** One login session: every access and refresh token it ever produced points here by grant_id. */
+@Entity({ name: 'grants' })
+export class GrantEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('grants_client_id_idx')
+  @Column({ name: 'client_id', type: 'text' })
+  clientId: string;
+
+  /** Null for client_credentials grants, which act for the client itself. */
+  @Column({ type: 'text', nullable: true })
+  subject: string | null;
+
+  @Column({ type: 'text', default: '' })
+  scope: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+
+  @Column({ name: 'revoked_by_client_id', type: 'text', nullable: true })
+  revokedByClientId: string | null;
+
+  @Column({ name: 'revocation_reason', type: 'text', nullable: true })
+  revocationReason: RevocationReason | null;
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
+import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
+import { generateToken, hashToken } from './token-format';
+
+export interface IssueGrantInput {
+  clientId: string;
+  subject?: string | null;
+  scope?: string;
+  accessTtlSeconds?: number;
+}
+
+export interface IssuedGrant {
+  grant_id: string;
+  access_token: string;
+  refresh_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+export class TokenIssueError extends Error {
+  override name = 'TokenIssueError';
+}
+
+@Injectable()
+export class TokensService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(OAUTH_CORE_OPTIONS) private readonly options: ResolvedOAuthCoreOptions,
+  ) {}
+
+  /**
+   * A new grant with one live access token and one live refresh token: what an authorization-code
+   * login ends with. One statement, so a failure leaves nothing half-written.
+   */
+  async issueGrant(input: IssueGrantInput): Promise<IssuedGrant> {
+    const accessTtl = input.accessTtlSeconds ?? this.options.accessTokenTtlSeconds;
+    if (!Number.isInteger(accessTtl) || accessTtl <= 0) throw new TokenIssueError('access token TTL must be a positive whole number of seconds');
+    const accessToken = generateToken(this.options.tokenPrefixes.access);
+    const refreshToken = generateToken(this.options.tokenPrefixes.refresh);
+    const rows: Array<{ grant_id: string }> = await this.dataSource.query(
+      `WITH g AS (
+         INSERT INTO grants (client_id, subject, scope)
+         SELECT client_id, $2, $3 FROM clients WHERE client_id = $1 AND disabled_at IS NULL
+         RETURNING id
+       ), a AS (
+         INSERT INTO access_tokens (grant_id, token_hash, expires_at)
+         SELECT id, $4, now() + make_interval(secs => $5) FROM g
+         RETURNING id, grant_id
+       )
+       INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
+       SELECT grant_id, $6, id, now() + make_interval(secs => $7) FROM a
+       RETURNING grant_id`,
+      [input.clientId, input.subject ?? null, input.scope ?? '', hashToken(accessToken), accessTtl, hashToken(refreshToken), this.options.refreshTokenTtlSeconds],
+    );
+    if (rows.length === 0) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
+    return { grant_id: rows[0].grant_id, access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtl };
+  }
+}
