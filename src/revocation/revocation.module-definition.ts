@@ -1,0 +1,10 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { RevocationModuleOptions } from './revocation-options.interface';
+
+export const {
+  ConfigurableModuleClass: RevocationConfigurableModule,
+  MODULE_OPTIONS_TOKEN: REVOCATION_MODULE_OPTIONS,
+} = new ConfigurableModuleBuilder<RevocationModuleOptions>().setClassMethodName('forRoot').build();
+
+/** Injection token of the resolved revocation options (defaults filled in, computed once). */
+export const REVOCATION_OPTIONS = Symbol('REVOCATION_OPTIONS');
