@@ -4,6 +4,7 @@ import type { AppConfig } from './config/app-config';
 import { dataSourceOptions, OpenedDatabase } from './database/database-connection';
 import { HealthController } from './health.controller';
 import { OAuthCoreModule } from './oauth/oauth-core.module';
+import { RevocationModule } from './revocation/revocation.module';
 
 /** The stand-alone authorization server: the module set wired to one database and one configuration. */
 @Module({})
@@ -20,6 +21,7 @@ export class AppModule {
           accessTokenTtlSeconds: config.tokens.accessTtlSeconds,
           refreshTokenTtlSeconds: config.tokens.refreshTtlSeconds,
         }),
+        RevocationModule.forRoot(config.revocation),
       ],
       controllers: [HealthController],
     };

@@ -1,6 +1,7 @@
 import type { LogLevel } from '@nestjs/common';
 import { ConfigError, validateEnvironment } from './environment';
 import type { TokenPrefixes } from '../tokens/token-format';
+import type { ForeignClientPolicy, RevocationModuleOptions } from '../revocation/revocation-options.interface';
 
 export interface DatabaseSettings {
   /** Set: connect to this PostgreSQL. Unset: start the embedded PGlite database. */
@@ -25,6 +26,7 @@ export interface AppConfig {
   issuer: string;
   database: DatabaseSettings;
   tokens: TokenSettings;
+  revocation: RevocationModuleOptions;
   logLevels: LogLevel[];
 }
 
@@ -55,6 +57,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       prefixes: { access: vars.ACCESS_TOKEN_PREFIX, refresh: vars.REFRESH_TOKEN_PREFIX },
       accessTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: vars.REFRESH_TOKEN_TTL_SECONDS,
+    },
+    revocation: {
+      path: vars.REVOCATION_PATH,
+      anonymous: vars.REVOCATION_ANONYMOUS as 'allow' | 'deny',
+      foreignClient: vars.REVOCATION_FOREIGN_CLIENT as ForeignClientPolicy,
+      corsOrigins: vars.CORS_ORIGINS.split(',').map((o) => o.trim()),
+      corsMaxAgeSeconds: vars.CORS_MAX_AGE_SECONDS,
     },
     logLevels: LEVELS.slice(0, LEVELS.indexOf(vars.LOG_LEVEL as LogLevel) + 1),
   };

@@ -60,6 +60,22 @@ export class EnvironmentVariables {
 
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL = 'log';
+
+  @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'REVOCATION_PATH must be a URL path such as oauth2/revoke' })
+  REVOCATION_PATH = 'oauth2/revoke';
+
+  @IsIn(['allow', 'deny'], { message: 'REVOCATION_ANONYMOUS must be allow or deny' })
+  REVOCATION_ANONYMOUS = 'allow';
+
+  @IsIn(['revoke', 'ignore', 'reject'], { message: 'REVOCATION_FOREIGN_CLIENT must be revoke, ignore or reject' })
+  REVOCATION_FOREIGN_CLIENT = 'revoke';
+
+  /** Comma-separated origins, or `*`. */
+  @Matches(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, { message: 'CORS_ORIGINS must be * or a comma list of origins such as https://app.example.com' })
+  CORS_ORIGINS = '*';
+
+  @Transform(toInt) @IsInt() @Min(0)
+  CORS_MAX_AGE_SECONDS = 600;
 }
 
 export class ConfigError extends Error {

@@ -8,3 +8,6 @@ export const {
 
 /** Injection token of the resolved revocation options (defaults filled in, computed once). */
 export const REVOCATION_OPTIONS = Symbol('REVOCATION_OPTIONS');
+
+/** The route path the module instance serves (fixed at import time, see RevocationModule). */
+export const REVOCATION_ROUTE = Symbol('REVOCATION_ROUTE');

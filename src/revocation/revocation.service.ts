@@ -1,10 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { AuthenticatedClient } from '../clients/authenticated-client';
+import { OAuthException } from '../oauth/oauth.exception';
 import { DataSource } from 'typeorm';
 import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
 import type { RevocationReason } from '../tokens/grant.entity';
 import { hashToken, parseTokenKind, TokenKind } from '../tokens/token-format';
-import type { ForeignClientPolicy } from './revocation-options.interface';
+import { ForeignClientPolicy, resolveRevocationOptions, ResolvedRevocationOptions } from './revocation-options.interface';
+import { REVOCATION_OPTIONS } from './revocation.module-definition';
 import { RevocationEvents } from './revocation-events';
 
 /**
@@ -27,7 +30,24 @@ export class RevocationService {
     private readonly dataSource: DataSource,
     @Inject(OAUTH_CORE_OPTIONS) private readonly core: ResolvedOAuthCoreOptions,
     private readonly events: RevocationEvents,
+    @Optional() @Inject(REVOCATION_OPTIONS) private readonly options: ResolvedRevocationOptions = resolveRevocationOptions(),
   ) {}
+
+  /**
+   * A revocation request as the endpoint received it, under the configured policies. Resolves for
+   * success and for tokens that do not exist (RFC 7009 §2.2: no oracle); throws OAuthException when a
+   * policy refuses the request.
+   */
+  async revokeAsRequested(token: string, client: AuthenticatedClient | null): Promise<void> {
+    if (client === null && this.options.anonymous === 'deny') {
+      throw OAuthException.invalidClient('This server requires client authentication to revoke tokens.');
+    }
+    const outcome = await this.revokeToken(token, client?.clientId ?? null, this.options.foreignClient);
+    if (outcome === 'foreign_reject') {
+      // Strict RFC 7009 §2.1: a client may only revoke its own tokens.
+      throw new OAuthException('unauthorized_client', 'The token was not issued to this client.', 401);
+    }
+  }
 
   /**
    * Revokes the whole grant of `token` (Matrix: both the access and the refresh token), in one SQL

@@ -1,0 +1,101 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
+import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
+import { OAuthException } from '../oauth/oauth.exception';
+import { OAuthFormParams, readOAuthForm } from '../oauth/oauth-form';
+import { AuthenticatedClient, CLIENT_KEY, RequestWithClient } from './authenticated-client';
+import { verifyClientSecret } from './client-secret';
+import { ClientsService } from './clients.service';
+
+/** Credentials as the request presented them, before they are checked. */
+interface PresentedCredentials {
+  clientId: string;
+  secret?: string;
+  method: AuthenticatedClient['method'];
+  viaHeader: boolean;
+}
+
+/**
+ * Client authentication for every OAuth endpoint (RFC 6749 §2.3): `client_secret_basic`,
+ * `client_secret_post` and `none`. A request that identifies no client passes with a null client;
+ * each endpoint decides what anonymous callers may do. Members are protected so hosts can extend it.
+ */
+@Injectable()
+export class ClientAuthGuard implements CanActivate {
+  /** The methods this guard accepts, as discovery metadata lists them. */
+  static readonly METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+
+  protected readonly challenge: string;
+
+  constructor(
+    protected readonly clients: ClientsService,
+    @Inject(OAUTH_CORE_OPTIONS) protected readonly core: ResolvedOAuthCoreOptions,
+  ) {
+    this.challenge = `Basic realm="${core.issuer.replace(/["\\]/g, '')}"`;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<RequestWithClient>();
+    const presented = this.presentedCredentials(req, readOAuthForm(req));
+    req[CLIENT_KEY] = presented ? await this.authenticate(presented) : null;
+    return true;
+  }
+
+  protected presentedCredentials(req: Request, form: OAuthFormParams): PresentedCredentials | null {
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const basic = this.parseBasic(header);
+      // RFC 6749 §2.3: a client MUST NOT use more than one authentication method in each request.
+      if (form.client_secret !== undefined) {
+        throw OAuthException.invalidRequest('Send the client secret either in the Authorization header or in the body, not both.');
+      }
+      if (form.client_id !== undefined && form.client_id !== basic.clientId) {
+        throw OAuthException.invalidRequest('client_id in the body does not match the client of the Authorization header.');
+      }
+      return { ...basic, method: 'client_secret_basic', viaHeader: true };
+    }
+    if (form.client_secret !== undefined) {
+      if (form.client_id === undefined) throw OAuthException.invalidRequest('client_secret was sent without client_id.');
+      return { clientId: form.client_id, secret: form.client_secret, method: 'client_secret_post', viaHeader: false };
+    }
+    if (form.client_id !== undefined) return { clientId: form.client_id, method: 'none', viaHeader: false };
+    return null;
+  }
+
+  /** RFC 6749 §2.3.1: id and secret are form-url-encoded before they are joined and base64-encoded. */
+  protected parseBasic(header: string): { clientId: string; secret: string } {
+    const match = /^Basic[ ]+([A-Za-z0-9+/]+={0,2})[ ]*$/i.exec(header);
+    if (!match) {
+      if (/^Basic\b/i.test(header)) throw OAuthException.invalidClient('The Basic Authorization header is malformed.', this.challenge);
+      throw OAuthException.invalidRequest('Only the Basic scheme is accepted in the Authorization header; send client credentials with it or in the body.');
+    }
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw OAuthException.invalidClient('The Basic credentials must be client_id:client_secret.', this.challenge);
+    try {
+      return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+    } catch {
+      throw OAuthException.invalidClient('The Basic credentials are not correctly form-url-encoded.', this.challenge);
+    }
+  }
+
+  protected async authenticate(p: PresentedCredentials): Promise<AuthenticatedClient> {
+    const fail = (description: string) => OAuthException.invalidClient(description, p.viaHeader ? this.challenge : undefined);
+    const client = await this.clients.findCredentials(p.clientId);
+    // One description for unknown, disabled and wrong-secret: no hint which client ids exist.
+    const rejected = 'Client authentication failed.';
+    if (!client || client.disabled) throw fail(rejected);
+    const confidential = client.tokenEndpointAuthMethod !== 'none';
+    if (p.secret !== undefined) {
+      if (!confidential || !verifyClientSecret(p.secret, client.secretHash)) throw fail(rejected);
+    } else if (confidential) {
+      throw fail('This client must authenticate with its client secret (Basic header or client_secret in the body).');
+    }
+    return { clientId: client.clientId, method: p.method, confidential, grantTypes: client.grantTypes };
+  }
+}
+
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
