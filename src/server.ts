@@ -22,6 +22,9 @@ export async function startServer(config: AppConfig): Promise<RunningServer> {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, db), {
       logger: config.logLevels,
       abortOnError: false,
+      // The OAuth endpoints read their own bodies (exact duplicate detection, 16 KiB limit) and
+      // the host's other routes take no bodies.
+      bodyParser: false,
     });
     app.set('trust proxy', false);
     app.disable('x-powered-by');

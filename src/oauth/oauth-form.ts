@@ -81,6 +81,7 @@ export function readOAuthForm(req: Request): OAuthFormParams {
   }
   const raw = r[RAW_BODY];
   if (raw instanceof OAuthException) throw raw;
+  if (Number(req.headers['content-length']) > OAUTH_FORM_LIMIT_BYTES) throw tooLarge();
   const params = raw !== undefined ? fromRaw(raw) : fromParsed(req.body);
   r[FORM_STATE] = params;
   return params;
@@ -99,6 +100,8 @@ function fromRaw(raw: string): OAuthFormParams {
 /** The host app's body parser ran before us (Nest's default): repeated parameters arrive as arrays. */
 function fromParsed(body: unknown): OAuthFormParams {
   const params: Record<string, string> = Object.create(null);
+  // A chunked body has no Content-Length: bound what the host's parser produced instead.
+  if (JSON.stringify(body ?? {}).length > OAUTH_FORM_LIMIT_BYTES) throw tooLarge();
   if (body && typeof body === 'object') {
     for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
       if (Array.isArray(value)) {

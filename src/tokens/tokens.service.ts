@@ -57,4 +57,28 @@ export class TokensService {
     if (rows.length === 0) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
     return { grant_id: rows[0].grant_id, access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtl };
   }
+
+  /**
+   * Another access and refresh token pair in an existing, live grant. The grant row is locked first
+   * (the same order as revocation), so a pair can never be born into a grant being revoked.
+   */
+  async issueInGrant(grantId: string, accessTtlSeconds = this.options.accessTokenTtlSeconds): Promise<Omit<IssuedGrant, 'grant_id'>> {
+    const accessToken = generateToken(this.options.tokenPrefixes.access);
+    const refreshToken = generateToken(this.options.tokenPrefixes.refresh);
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH g AS (
+         SELECT id FROM grants WHERE id = $1 AND revoked_at IS NULL FOR UPDATE
+       ), a AS (
+         INSERT INTO access_tokens (grant_id, token_hash, expires_at)
+         SELECT id, $2, now() + make_interval(secs => $3) FROM g
+         RETURNING id, grant_id
+       )
+       INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
+       SELECT grant_id, $4, id, now() + make_interval(secs => $5) FROM a
+       RETURNING grant_id`,
+      [grantId, hashToken(accessToken), accessTtlSeconds, hashToken(refreshToken), this.options.refreshTokenTtlSeconds],
+    );
+    if (rows.length === 0) throw new TokenIssueError('the grant does not exist or is revoked');
+    return { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtlSeconds };
+  }
 }
