@@ -4,7 +4,9 @@ import type { AppConfig } from './config/app-config';
 import { dataSourceOptions, OpenedDatabase } from './database/database-connection';
 import { HealthController } from './health.controller';
 import { OAuthCoreModule } from './oauth/oauth-core.module';
+import { IntrospectionModule } from './introspection/introspection.module';
 import { RevocationModule } from './revocation/revocation.module';
+import { TokenEndpointModule } from './tokens/token-endpoint.module';
 
 /** The stand-alone authorization server: the module set wired to one database and one configuration. */
 @Module({})
@@ -20,8 +22,11 @@ export class AppModule {
           tokenPrefixes: config.tokens.prefixes,
           accessTokenTtlSeconds: config.tokens.accessTtlSeconds,
           refreshTokenTtlSeconds: config.tokens.refreshTtlSeconds,
+          retention: config.tokens.retention,
         }),
         RevocationModule.forRoot(config.revocation),
+        TokenEndpointModule.forRoot(config.tokenEndpoint),
+        IntrospectionModule.forRoot(config.introspection),
       ],
       controllers: [HealthController],
     };

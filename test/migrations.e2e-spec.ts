@@ -43,7 +43,8 @@ describe('migrations', () => {
       const shown = await run('npm', ['run', '--silent', 'migration:show'], db.env);
       expect(shown.stdout).toMatch(/\[X\].*InitialSchema1763790000000/);
       expect(shown.stdout).toMatch(/\[X\].*RevocationFunctions1763790000001/);
-      for (let i = 0; i < 2; i++) expect((await run('npm', ['run', '--silent', 'migration:revert'], db.env)).code).toBe(0);
+      expect(shown.stdout).toMatch(/\[X\].*TokenLifecycle1795322263980/);
+      for (let i = 0; i < 3; i++) expect((await run('npm', ['run', '--silent', 'migration:revert'], db.env)).code).toBe(0);
       expect(await db.tables()).toEqual([]);
       const after = await run('npm', ['run', '--silent', 'migration:show'], db.env);
       expect(after.stdout).toMatch(/\[ \].*InitialSchema1763790000000/);

@@ -11,6 +11,7 @@ import { DatabaseStartupError } from '../database/database-errors';
 import { resolveCoreOptions } from '../oauth/oauth-core.module';
 import { RevocationEvents } from '../revocation/revocation-events';
 import { RevocationService } from '../revocation/revocation.service';
+import { TokenCleanupService } from '../tokens/token-cleanup.service';
 import { TokenIssueError, TokensService } from '../tokens/tokens.service';
 
 /** A mistake in what the operator typed: told on stderr, exit code 2. */
@@ -20,6 +21,7 @@ interface Services {
   clients: ClientsService;
   tokens: TokensService;
   revocation: RevocationService;
+  cleanup: TokenCleanupService;
 }
 
 type Flags = Record<string, string | undefined>;
@@ -91,13 +93,20 @@ const COMMANDS: Record<string, Command> = {
       return { grant_id: f.grant!.toLowerCase(), revoked };
     },
   },
+  'tokens:cleanup': {
+    flags: [],
+    required: [],
+    // Retention and batch size come from TOKEN_RETENTION_DAYS and TOKEN_CLEANUP_BATCH_SIZE, as in the app.
+    run: ({ cleanup }) => cleanup.cleanup(),
+  },
 };
 
 const USAGE = `usage: npm run --silent admin -- <command> [flags]
   client:create --id <client_id> --auth-method <client_secret_basic|client_secret_post|none> [--grant-types <list>] [--name <text>]
   client:list
   token:issue --client <client_id> [--subject <sub>] [--scope <space separated>] [--access-ttl <seconds>]
-  grant:revoke --grant <grant_id>`;
+  grant:revoke --grant <grant_id>
+  tokens:cleanup`;
 
 function parse(argv: string[]): { command: Command; flags: Flags } {
   const [name, ...rest] = argv;
@@ -130,11 +139,13 @@ export async function main(argv: string[]): Promise<number> {
       tokenPrefixes: config.tokens.prefixes,
       accessTokenTtlSeconds: config.tokens.accessTtlSeconds,
       refreshTokenTtlSeconds: config.tokens.refreshTtlSeconds,
+      retention: config.tokens.retention,
     });
     const services: Services = {
       clients: new ClientsService(dataSource),
       tokens: new TokensService(dataSource, core),
       revocation: new RevocationService(dataSource, core, new RevocationEvents()),
+      cleanup: new TokenCleanupService(dataSource, core),
     };
     const result = await command.run(services, flags);
     process.stdout.write(JSON.stringify(result) + '\n');

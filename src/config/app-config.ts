@@ -2,6 +2,9 @@ import type { LogLevel } from '@nestjs/common';
 import { ConfigError, validateEnvironment } from './environment';
 import type { TokenPrefixes } from '../tokens/token-format';
 import type { ForeignClientPolicy, RevocationModuleOptions } from '../revocation/revocation-options.interface';
+import type { TokenRetentionOptions } from '../oauth/oauth-core-options.interface';
+import type { TokenEndpointModuleOptions } from '../tokens/token-endpoint-options.interface';
+import type { IntrospectionModuleOptions } from '../introspection/introspection-options.interface';
 
 export interface DatabaseSettings {
   /** Set: connect to this PostgreSQL. Unset: start the embedded PGlite database. */
@@ -18,6 +21,7 @@ export interface TokenSettings {
   prefixes: TokenPrefixes;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  retention: Required<TokenRetentionOptions>;
 }
 
 export interface AppConfig {
@@ -27,6 +31,8 @@ export interface AppConfig {
   database: DatabaseSettings;
   tokens: TokenSettings;
   revocation: RevocationModuleOptions;
+  tokenEndpoint: TokenEndpointModuleOptions;
+  introspection: IntrospectionModuleOptions;
   logLevels: LogLevel[];
 }
 
@@ -41,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch {
     throw new ConfigError(`Invalid configuration: ISSUER=${JSON.stringify(vars.ISSUER)}: must be an absolute URL such as https://auth.example.com`);
   }
+  // One CORS policy for every OAuth endpoint of the host app.
+  const cors = { corsOrigins: vars.CORS_ORIGINS.split(',').map((o) => o.trim()), corsMaxAgeSeconds: vars.CORS_MAX_AGE_SECONDS };
   return {
     port: vars.PORT,
     host: vars.HOST,
@@ -57,14 +65,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       prefixes: { access: vars.ACCESS_TOKEN_PREFIX, refresh: vars.REFRESH_TOKEN_PREFIX },
       accessTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: vars.REFRESH_TOKEN_TTL_SECONDS,
+      retention: {
+        days: vars.TOKEN_RETENTION_DAYS,
+        cleanupIntervalSeconds: vars.TOKEN_CLEANUP_INTERVAL_SECONDS,
+        cleanupBatchSize: vars.TOKEN_CLEANUP_BATCH_SIZE,
+      },
     },
     revocation: {
       path: vars.REVOCATION_PATH,
       anonymous: vars.REVOCATION_ANONYMOUS as 'allow' | 'deny',
       foreignClient: vars.REVOCATION_FOREIGN_CLIENT as ForeignClientPolicy,
-      corsOrigins: vars.CORS_ORIGINS.split(',').map((o) => o.trim()),
-      corsMaxAgeSeconds: vars.CORS_MAX_AGE_SECONDS,
+      ...cors,
     },
+    tokenEndpoint: { path: vars.TOKEN_PATH, ...cors },
+    introspection: { path: vars.INTROSPECTION_PATH, ...cors },
     logLevels: LEVELS.slice(0, LEVELS.indexOf(vars.LOG_LEVEL as LogLevel) + 1),
   };
 }

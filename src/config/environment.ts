@@ -64,6 +64,12 @@ export class EnvironmentVariables {
   @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'REVOCATION_PATH must be a URL path such as oauth2/revoke' })
   REVOCATION_PATH = 'oauth2/revoke';
 
+  @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'TOKEN_PATH must be a URL path such as oauth2/token' })
+  TOKEN_PATH = 'oauth2/token';
+
+  @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'INTROSPECTION_PATH must be a URL path such as oauth2/introspect' })
+  INTROSPECTION_PATH = 'oauth2/introspect';
+
   @IsIn(['allow', 'deny'], { message: 'REVOCATION_ANONYMOUS must be allow or deny' })
   REVOCATION_ANONYMOUS = 'allow';
 
@@ -76,6 +82,17 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(0)
   CORS_MAX_AGE_SECONDS = 600;
+
+  /** Days expired and revoked tokens are kept (still revocable, reuse still detected) before cleanup. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(36500)
+  TOKEN_RETENTION_DAYS = 30;
+
+  /** 0: no cleanup inside the app (run `tokens:cleanup` from cron instead). */
+  @Transform(toInt) @IsInt() @Min(0)
+  TOKEN_CLEANUP_INTERVAL_SECONDS = 0;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  TOKEN_CLEANUP_BATCH_SIZE = 1000;
 }
 
 export class ConfigError extends Error {

@@ -1,5 +1,18 @@
 import type { TokenPrefixes } from '../tokens/token-format';
 
+/** How long dead tokens are kept, and how the cleanup that removes them afterwards runs. */
+export interface TokenRetentionOptions {
+  /**
+   * Days an expired or revoked token (and a revoked grant) is kept after it expired or was revoked:
+   * long enough to still be revocable and to detect refresh token reuse. Default 30.
+   */
+  days?: number;
+  /** Run the cleanup inside the app every this many seconds; 0 (default) = only through the admin CLI. */
+  cleanupIntervalSeconds?: number;
+  /** Rows per cleanup batch (each batch is one short transaction); default 1000. */
+  cleanupBatchSize?: number;
+}
+
 /** Settings every OAuth module of the set shares. */
 export interface OAuthCoreOptions {
   /** The authorization server's issuer identifier (RFC 8414 §2), e.g. `https://auth.example.com`. */
@@ -10,6 +23,7 @@ export interface OAuthCoreOptions {
   accessTokenTtlSeconds?: number;
   /** Lifetime of new refresh tokens; default 30 days. */
   refreshTokenTtlSeconds?: number;
+  retention?: TokenRetentionOptions;
 }
 
 /** The options with every default filled in, computed once. */
@@ -18,4 +32,5 @@ export interface ResolvedOAuthCoreOptions {
   tokenPrefixes: TokenPrefixes;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  retention: Required<TokenRetentionOptions>;
 }

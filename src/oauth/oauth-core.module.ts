@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ClientsService } from '../clients/clients.service';
+import { RevocationEvents } from '../revocation/revocation-events';
+import { TokenCleanupScheduler } from '../tokens/token-cleanup.scheduler';
+import { TokenCleanupService } from '../tokens/token-cleanup.service';
 import { DEFAULT_TOKEN_PREFIXES } from '../tokens/token-format';
 import { TokensService } from '../tokens/tokens.service';
 import type { OAuthCoreOptions, ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
@@ -11,12 +14,19 @@ export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCore
     tokenPrefixes: options.tokenPrefixes ?? DEFAULT_TOKEN_PREFIXES,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 30 * 24 * 3600,
+    retention: {
+      days: options.retention?.days ?? 30,
+      cleanupIntervalSeconds: options.retention?.cleanupIntervalSeconds ?? 0,
+      cleanupBatchSize: options.retention?.cleanupBatchSize ?? 1000,
+    },
   };
 }
 
 /**
- * The shared base of every OAuth module in the set: issuer, token format, clients and token issuance.
- * Global by default, so feature modules (revocation, discovery, token endpoint) find it without imports.
+ * The shared base of every OAuth module in the set: issuer, token format, clients, token issuance,
+ * retention cleanup, and the one RevocationEvents bus that every path which revokes (the revoke
+ * endpoint, refresh token reuse detection, operators) emits on. Global by default, so feature modules
+ * (revocation, token endpoint, introspection, discovery) find it without imports.
  * Needs the host's TypeORM data source with OAUTH_ENTITIES and OAUTH_MIGRATIONS.
  */
 @Module({
@@ -28,7 +38,10 @@ export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCore
     },
     ClientsService,
     TokensService,
+    RevocationEvents,
+    TokenCleanupService,
+    TokenCleanupScheduler,
   ],
-  exports: [OAUTH_CORE_OPTIONS, ClientsService, TokensService],
+  exports: [OAUTH_CORE_OPTIONS, ClientsService, TokensService, RevocationEvents, TokenCleanupService],
 })
 export class OAuthCoreModule extends OAuthCoreConfigurableModule {}

@@ -1,9 +1,10 @@
+import { OAuthEndpointOptions, ResolvedOAuthEndpointOptions, resolveEndpointOptions } from '../oauth/oauth-endpoint-options.interface';
+
 /** What to do when an authenticated client presents a token that belongs to another client. */
 export type ForeignClientPolicy = 'revoke' | 'ignore' | 'reject';
 
-export interface RevocationModuleOptions {
-  /** Route of the endpoint; default `oauth2/revoke`. */
-  path?: string;
+/** `path` defaults to `oauth2/revoke`. */
+export interface RevocationModuleOptions extends OAuthEndpointOptions {
   /**
    * Requests that identify no client at all (e.g. a secret scanner reporting a leaked token).
    * `allow` (default, Matrix: the server SHOULD still revoke) or `deny` (401 invalid_client).
@@ -14,26 +15,17 @@ export interface RevocationModuleOptions {
    * `ignore` (200, nothing revoked) or `reject` (401 unauthorized_client, strict RFC 7009 §2.1).
    */
   foreignClient?: ForeignClientPolicy;
-  /** CORS origins allowed to call the endpoint from a browser; default `['*']`. */
-  corsOrigins?: string[];
-  /** `Access-Control-Max-Age` of preflight answers, in seconds; default 600. */
-  corsMaxAgeSeconds?: number;
 }
 
-export interface ResolvedRevocationOptions {
-  path: string;
+export interface ResolvedRevocationOptions extends ResolvedOAuthEndpointOptions {
   anonymous: 'allow' | 'deny';
   foreignClient: ForeignClientPolicy;
-  corsOrigins: string[];
-  corsMaxAgeSeconds: number;
 }
 
 export function resolveRevocationOptions(options: RevocationModuleOptions = {}): ResolvedRevocationOptions {
   return {
-    path: (options.path ?? 'oauth2/revoke').replace(/^\/+|\/+$/g, ''),
+    ...resolveEndpointOptions(options, 'oauth2/revoke'),
     anonymous: options.anonymous ?? 'allow',
     foreignClient: options.foreignClient ?? 'revoke',
-    corsOrigins: options.corsOrigins?.length ? options.corsOrigins : ['*'],
-    corsMaxAgeSeconds: options.corsMaxAgeSeconds ?? 600,
   };
 }

@@ -1,18 +1,15 @@
-import { All, Controller, HttpCode, Inject, Options, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { AuthenticatedClient, OAuthClient } from '../clients/authenticated-client';
 import { ClientAuthGuard } from '../clients/client-auth.guard';
-import { OAuthException } from '../oauth/oauth.exception';
+import { OAuthEndpointController } from '../oauth/oauth-endpoint.controller';
+import { corsOf } from '../oauth/oauth-endpoint-options.interface';
 import { OAuthExceptionFilter } from '../oauth/oauth-exception.filter';
 import { OAuthForm } from '../oauth/oauth-form';
-import { preflightHeaders } from '../oauth/oauth-endpoint.middleware';
+import { oauthValidationPipe } from '../oauth/oauth-validation.pipe';
 import { REVOCATION_OPTIONS } from './revocation.module-definition';
 import type { ResolvedRevocationOptions } from './revocation-options.interface';
-import { oauthValidationPipe } from '../oauth/oauth-validation.pipe';
 import { RevocationService } from './revocation.service';
 import { RevokeTokenDto } from './revoke-token.dto';
-
-const ALLOW = 'POST, OPTIONS';
 
 /**
  * `POST <path>` (RFC 7009). HTTP only: the decision is the service's. The route path is set per module
@@ -20,14 +17,12 @@ const ALLOW = 'POST, OPTIONS';
  */
 @Controller()
 @UseFilters(OAuthExceptionFilter)
-export class RevocationController {
-  private readonly preflightHeaders: Record<string, string>;
-
+export class RevocationController extends OAuthEndpointController {
   constructor(
     private readonly revocation: RevocationService,
     @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
   ) {
-    this.preflightHeaders = preflightHeaders({ origins: options.corsOrigins, maxAgeSeconds: options.corsMaxAgeSeconds }, ALLOW);
+    super(corsOf(options), 'revoke a token');
   }
 
   /** RFC 7009 §2.2: 200 with an empty body, whether or not the token existed. */
@@ -36,18 +31,5 @@ export class RevocationController {
   @UseGuards(ClientAuthGuard)
   async revoke(@OAuthForm(oauthValidationPipe()) body: RevokeTokenDto, @OAuthClient() client: AuthenticatedClient | null): Promise<void> {
     await this.revocation.revokeAsRequested(body.token, client);
-  }
-
-  /** CORS preflight; the allow-origin header is set by the endpoint middleware. */
-  @Options()
-  @HttpCode(204)
-  preflight(@Res({ passthrough: true }) res: Response): void {
-    res.set(this.preflightHeaders);
-  }
-
-  /** Registered after POST and OPTIONS, so it answers every other method. */
-  @All()
-  notAllowed(): never {
-    throw OAuthException.invalidRequest('Use POST to revoke a token.', 405, { Allow: ALLOW });
   }
 }

@@ -17,9 +17,19 @@ export class AccessTokenEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  @Index('access_tokens_expires_at_idx')
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 
+  @Index('access_tokens_revoked_at_idx', { where: 'revoked_at IS NOT NULL' })
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
+
+  /** When introspection first answered active for it: from then on its refresh token's successor counts as used. */
+  @Column({ name: 'first_used_at', type: 'timestamptz', nullable: true })
+  firstUsedAt: Date | null;
+
+  /** A narrower scope asked for at refresh (RFC 6749 §6); null: the grant's scope. */
+  @Column({ type: 'text', nullable: true })
+  scope: string | null;
 }

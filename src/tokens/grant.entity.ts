@@ -30,6 +30,7 @@ export class GrantEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  @Index('grants_revoked_at_idx', { where: 'revoked_at IS NOT NULL' })
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
 

@@ -15,6 +15,7 @@ export class RefreshTokenEntity {
   tokenHash: Buffer;
 
   /** The access token issued together with this refresh token (revoked when the pair is rotated). */
+  @Index('refresh_tokens_access_token_id_idx', { where: 'access_token_id IS NOT NULL' })
   @Column({ name: 'access_token_id', type: 'uuid', nullable: true })
   accessTokenId: string | null;
 
@@ -22,9 +23,11 @@ export class RefreshTokenEntity {
   createdAt: Date;
 
   /** Null: never expires on its own. */
+  @Index('refresh_tokens_expires_at_idx', { where: 'expires_at IS NOT NULL' })
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
 
+  @Index('refresh_tokens_revoked_at_idx', { where: 'revoked_at IS NOT NULL' })
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
 
@@ -32,7 +35,15 @@ export class RefreshTokenEntity {
   @Column({ name: 'consumed_at', type: 'timestamptz', nullable: true })
   consumedAt: Date | null;
 
-  /** The refresh token that replaced this one. */
+  /** The refresh token that replaced this one (the latest one, after a lost-response retry). */
+  @Index('refresh_tokens_successor_id_idx', { where: 'successor_id IS NOT NULL' })
   @Column({ name: 'successor_id', type: 'uuid', nullable: true })
   successorId: string | null;
+
+  /**
+   * Set, with revokedAt, when a lost-response retry of its predecessor replaced this unused token:
+   * presenting it afterwards is reuse (RFC 9700 §4.14.2), unlike a token revoked with its grant.
+   */
+  @Column({ name: 'superseded_at', type: 'timestamptz', nullable: true })
+  supersededAt: Date | null;
 }

@@ -35,10 +35,23 @@ export class TokensService {
    * login ends with. One statement, so a failure leaves nothing half-written.
    */
   async issueGrant(input: IssueGrantInput): Promise<IssuedGrant> {
+    const refreshToken = generateToken(this.options.tokenPrefixes.refresh);
+    const issued = await this.insertGrant(input, refreshToken);
+    return { ...issued, refresh_token: refreshToken };
+  }
+
+  /**
+   * A client_credentials grant (RFC 6749 §4.4): the client acts for itself, so no subject, and one
+   * access token without a refresh token (§4.4.3: a refresh token SHOULD NOT be included).
+   */
+  async issueClientCredentialsGrant(input: Omit<IssueGrantInput, 'subject'>): Promise<Omit<IssuedGrant, 'refresh_token'>> {
+    return this.insertGrant({ ...input, subject: null }, null);
+  }
+
+  private async insertGrant(input: IssueGrantInput, refreshToken: string | null): Promise<Omit<IssuedGrant, 'refresh_token'>> {
     const accessTtl = input.accessTtlSeconds ?? this.options.accessTokenTtlSeconds;
     if (!Number.isInteger(accessTtl) || accessTtl <= 0) throw new TokenIssueError('access token TTL must be a positive whole number of seconds');
     const accessToken = generateToken(this.options.tokenPrefixes.access);
-    const refreshToken = generateToken(this.options.tokenPrefixes.refresh);
     const rows: Array<{ grant_id: string }> = await this.dataSource.query(
       `WITH g AS (
          INSERT INTO grants (client_id, subject, scope)
@@ -48,14 +61,23 @@ export class TokensService {
          INSERT INTO access_tokens (grant_id, token_hash, expires_at)
          SELECT id, $4, now() + make_interval(secs => $5) FROM g
          RETURNING id, grant_id
+       ), r AS (
+         INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
+         SELECT grant_id, $6, id, now() + make_interval(secs => $7) FROM a WHERE $6::bytea IS NOT NULL
        )
-       INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
-       SELECT grant_id, $6, id, now() + make_interval(secs => $7) FROM a
-       RETURNING grant_id`,
-      [input.clientId, input.subject ?? null, input.scope ?? '', hashToken(accessToken), accessTtl, hashToken(refreshToken), this.options.refreshTokenTtlSeconds],
+       SELECT grant_id FROM a`,
+      [
+        input.clientId,
+        input.subject ?? null,
+        input.scope ?? '',
+        hashToken(accessToken),
+        accessTtl,
+        refreshToken === null ? null : hashToken(refreshToken),
+        this.options.refreshTokenTtlSeconds,
+      ],
     );
     if (rows.length === 0) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
-    return { grant_id: rows[0].grant_id, access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtl };
+    return { grant_id: rows[0].grant_id, access_token: accessToken, token_type: 'Bearer', expires_in: accessTtl };
   }
 
   /**

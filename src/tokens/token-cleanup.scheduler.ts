@@ -1,0 +1,50 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
+import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
+import { TokenCleanupService } from './token-cleanup.service';
+
+/**
+ * Runs the retention cleanup inside the app every `retention.cleanupIntervalSeconds` (off when 0). A run
+ * that is still going when the next is due is not doubled; a failed run is logged and retried at the
+ * next interval.
+ */
+@Injectable()
+export class TokenCleanupScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('TokenCleanup');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly cleanup: TokenCleanupService,
+    @Inject(OAUTH_CORE_OPTIONS) private readonly options: ResolvedOAuthCoreOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const seconds = this.options.retention.cleanupIntervalSeconds;
+    if (seconds <= 0) return;
+    this.timer = setInterval(() => void this.runOnce(), seconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Waits for a run in progress, so the database is not closed under it. */
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  runOnce(): Promise<void> {
+    this.running ??= this.cleanup
+      .cleanup()
+      .then((r) => {
+        if (r.deleted_access_tokens + r.deleted_refresh_tokens + r.deleted_grants > 0) {
+          this.logger.log(`Deleted ${r.deleted_access_tokens} access tokens, ${r.deleted_refresh_tokens} refresh tokens and ${r.deleted_grants} grants past retention`);
+        }
+      })
+      .catch((err: unknown) => this.logger.warn(`Token cleanup failed; retrying at the next interval: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
+import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
+
+/** What one cleanup run removed. Audit rows are never removed. */
+export interface TokenCleanupResult {
+  deleted_access_tokens: number;
+  deleted_refresh_tokens: number;
+  deleted_grants: number;
+}
+
+interface BatchRow {
+  deleted_access_tokens: number;
+  deleted_refresh_tokens: number;
+  deleted_grants: number;
+}
+
+/**
+ * Retention cleanup: tokens expired or revoked more than the retention period ago, then grants that are
+ * revoked or expired beyond it and have no tokens left. Dead tokens are kept until then because a client
+ * may still revoke them (RFC 7009: revoking an expired token still revokes its grant) and because a
+ * consumed refresh token coming back is how reuse is detected (RFC 9700 §4.14.2).
+ *
+ * Work happens in batches of at most `cleanupBatchSize` rows, each one short transaction (one SQL round
+ * trip) that skips grants a refresh or a revocation holds at that moment, so the hot paths never wait
+ * for cleanup. Several instances may run it at once.
+ */
+@Injectable()
+export class TokenCleanupService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(OAUTH_CORE_OPTIONS) private readonly options: ResolvedOAuthCoreOptions,
+  ) {}
+
+  async cleanup(): Promise<TokenCleanupResult> {
+    const { days, cleanupBatchSize: limit } = this.options.retention;
+    // One cutoff for the whole run, so that a long run does not chase rows that only just became stale.
+    const [{ cutoff }]: Array<{ cutoff: Date }> = await this.dataSource.query(`SELECT now() - make_interval(days => $1) AS cutoff`, [days]);
+    const total: TokenCleanupResult = { deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0 };
+    for (;;) {
+      const [batch]: BatchRow[] = await this.dataSource.query(
+        'SELECT deleted_access_tokens, deleted_refresh_tokens, deleted_grants FROM oauth_cleanup_batch($1, $2)',
+        [cutoff, limit],
+      );
+      total.deleted_access_tokens += batch.deleted_access_tokens;
+      total.deleted_refresh_tokens += batch.deleted_refresh_tokens;
+      total.deleted_grants += batch.deleted_grants;
+      // Every batch that goes on deletes something, so the loop ends; rows skipped because their grant
+      // was busy are left to the next run.
+      if (batch.deleted_access_tokens + batch.deleted_refresh_tokens + batch.deleted_grants === 0) break;
+    }
+    for (;;) {
+      const [{ deleted }]: Array<{ deleted: number }> = await this.dataSource.query('SELECT oauth_cleanup_revoked_grants($1, $2) AS deleted', [cutoff, limit]);
+      total.deleted_grants += deleted;
+      if (deleted < limit) break;
+    }
+    return total;
+  }
+}
