@@ -11,6 +11,16 @@ describe('configuration', () => {
     expect(config.tokens.prefixes).toEqual({ access: 'oat_', refresh: 'ort_' });
   });
 
+  it('defaults the token endpoint, introspection and retention settings, and shares CORS among the endpoints', () => {
+    const config = loadConfig({ CORS_ORIGINS: 'https://app.example.com' });
+    expect(config.tokens.retention).toEqual({ days: 30, cleanupIntervalSeconds: 0, cleanupBatchSize: 1000 });
+    expect(config.tokenEndpoint).toEqual({ path: 'oauth2/token', corsOrigins: ['https://app.example.com'], corsMaxAgeSeconds: 600 });
+    expect(config.introspection).toEqual({ path: 'oauth2/introspect', corsOrigins: ['https://app.example.com'], corsMaxAgeSeconds: 600 });
+    const set = loadConfig({ TOKEN_RETENTION_DAYS: '7', TOKEN_CLEANUP_INTERVAL_SECONDS: '3600', TOKEN_CLEANUP_BATCH_SIZE: '500', TOKEN_PATH: 'token' });
+    expect(set.tokens.retention).toEqual({ days: 7, cleanupIntervalSeconds: 3600, cleanupBatchSize: 500 });
+    expect(set.tokenEndpoint.path).toBe('token');
+  });
+
   it('derives the default issuer from PORT and drops a trailing slash of ISSUER', () => {
     expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
     expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer).toBe('https://auth.example.com');
@@ -30,6 +40,11 @@ describe('configuration', () => {
     ['DATABASE_POOL_SIZE', '0'],
     ['LOG_LEVEL', 'loud'],
     ['ISSUER', 'not a url'],
+    ['TOKEN_PATH', 'oauth2 token'],
+    ['INTROSPECTION_PATH', 'x?y'],
+    ['TOKEN_RETENTION_DAYS', '0'],
+    ['TOKEN_CLEANUP_INTERVAL_SECONDS', '-1'],
+    ['TOKEN_CLEANUP_BATCH_SIZE', '0'],
   ])('stops with a message naming %s when it is %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });

@@ -1,0 +1,203 @@
+import request from 'supertest';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import type { CreatedClient } from '../src/clients/clients.service';
+import { TokenCleanupService } from '../src/tokens/token-cleanup.service';
+import { hashToken } from '../src/tokens/token-format';
+import type { IssuedGrant } from '../src/tokens/tokens.service';
+import { runAdmin } from './support/admin-cli';
+import { Fixtures } from './support/fixtures';
+import { waitFor } from './support/processes';
+import { startTestServer, TestServer } from './support/test-app';
+import { testDatabaseKind, testDatabaseUrl } from './support/test-database';
+import { OAuthCalls, TokenRows } from './support/token-fixtures';
+
+/**
+ * Retention cleanup deletes whatever in the shared test database is stale, so every stale row here is
+ * made by this file (other specs only ever backdate by hours or a day), and the tests run in order.
+ * Timestamps are backdated with SQL; the default retention is 30 days.
+ */
+describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
+  let server: TestServer;
+  let fx: Fixtures;
+  let calls: OAuthCalls;
+  let db: TokenRows;
+  let app: CreatedClient;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    fx = new Fixtures(server.app, server.pool);
+    calls = new OAuthCalls(request(server.app.getHttpServer()));
+    db = new TokenRows(server.pool);
+    app = await fx.client('none');
+  });
+  afterAll(() => server.close());
+
+  /** Moves a grant's timestamps `days` into the past, as if it had all happened then. */
+  const backdate = async (grantId: string, days: number, what: { grant?: boolean; tokens?: boolean } = { grant: true, tokens: true }) => {
+    const ago = `now() - make_interval(days => $2)`;
+    if (what.grant) {
+      await server.pool.query(`UPDATE grants SET created_at = ${ago} - interval '1 day', revoked_at = CASE WHEN revoked_at IS NULL THEN NULL ELSE ${ago} END WHERE id = $1`, [grantId, days]);
+    }
+    if (what.tokens) {
+      for (const table of ['access_tokens', 'refresh_tokens']) {
+        await server.pool.query(
+          `UPDATE ${table} SET created_at = ${ago} - interval '1 day', expires_at = ${ago},
+             revoked_at = CASE WHEN revoked_at IS NULL THEN NULL ELSE ${ago} END WHERE grant_id = $1`,
+          [grantId, days],
+        );
+      }
+    }
+  };
+  const exists = async (grantId: string) => (await server.pool.query('SELECT 1 FROM grants WHERE id = $1', [grantId])).rowCount === 1;
+  const cleanup = () => server.app.get(TokenCleanupService).cleanup();
+
+  it('tokens:cleanup deletes what is past retention, keeps the rest and audit rows, and prints exactly one JSON object', async () => {
+    await cleanup(); // start from nothing stale, so that the counts below are exactly this test's
+
+    // Revoked 40 days ago: tokens and grant go, the audit row stays.
+    const revokedLongAgo = await fx.login(app.client_id);
+    await calls.revoke(revokedLongAgo.access_token, app);
+    await backdate(revokedLongAgo.grant_id, 40);
+    // Revoked 10 days ago: still inside retention, everything stays.
+    const revokedRecently = await fx.login(app.client_id);
+    await calls.revoke(revokedRecently.access_token, app);
+    await backdate(revokedRecently.grant_id, 10);
+    // Never revoked, every token expired 40 days ago: tokens and grant go.
+    const expiredLongAgo = await fx.login(app.client_id);
+    await backdate(expiredLongAgo.grant_id, 40);
+    // A live session that rotated long ago: the old pair goes, the live pair and the grant stay.
+    const live = await fx.login(app.client_id);
+    const current = await calls.refresh(live.refresh_token, app);
+    for (const table of ['access_tokens', 'refresh_tokens']) {
+      await server.pool.query(
+        `UPDATE ${table} SET expires_at = now() - interval '40 days', revoked_at = CASE WHEN revoked_at IS NULL THEN NULL ELSE now() - interval '40 days' END
+         WHERE grant_id = $1 AND token_hash <> ALL ($2)`,
+        [live.grant_id, [current.body.access_token, current.body.refresh_token].map((t) => hashToken(t))],
+      );
+    }
+
+    const r = await runAdmin(['tokens:cleanup']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.json).toEqual({ deleted_access_tokens: 3, deleted_refresh_tokens: 3, deleted_grants: 2 });
+
+    expect(await exists(revokedLongAgo.grant_id)).toBe(false);
+    expect(await db.counts(revokedLongAgo.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
+    expect(await db.counts(revokedRecently.grant_id)).toEqual({ access: 1, refresh: 1, audit: 1 });
+    expect(await exists(revokedRecently.grant_id)).toBe(true);
+    expect(await exists(expiredLongAgo.grant_id)).toBe(false);
+    expect(await db.counts(expiredLongAgo.grant_id)).toEqual({ access: 0, refresh: 0, audit: 0 });
+    expect(await exists(live.grant_id)).toBe(true);
+    expect(await db.counts(live.grant_id)).toEqual({ access: 1, refresh: 1, audit: 0 });
+    // The live pair still works after its predecessors are gone.
+    expect((await calls.refresh(current.body.refresh_token, app)).status).toBe(200);
+  });
+
+  it('keeps a consumed refresh token until it expires plus retention, so that its return is still caught as reuse', async () => {
+    const login = await fx.login(app.client_id);
+    const first = await calls.refresh(login.refresh_token, app);
+    await calls.refresh(first.body.refresh_token, app);
+    await server.pool.query(`UPDATE refresh_tokens SET consumed_at = now() - interval '40 days', created_at = now() - interval '41 days' WHERE token_hash = $1`, [
+      hashToken(login.refresh_token),
+    ]);
+    await cleanup();
+    expect(await db.refresh(login.refresh_token)).toMatchObject({ consumed: true });
+    expect((await calls.refresh(login.refresh_token, app)).body.error).toBe('invalid_grant');
+    expect(await db.grant(login.grant_id)).toMatchObject({ revoked: true, revocation_reason: 'refresh_token_reuse' });
+  });
+
+  it('keeps a token expired within retention, so that presenting it still revokes its grant', async () => {
+    const login = await fx.login(app.client_id);
+    await backdate(login.grant_id, 10, { tokens: true });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0 });
+    expect((await calls.revoke(login.access_token, app)).status).toBe(200);
+    expect(await db.grant(login.grant_id)).toMatchObject({ revoked: true });
+  });
+
+  it('deletes a revoked grant left without tokens once its own revocation is past retention', async () => {
+    const login = await fx.login(app.client_id);
+    await calls.revoke(login.access_token, app);
+    // Its tokens expired long before it was revoked 10 days ago: they go now, the grant stays for now.
+    await backdate(login.grant_id, 40, { tokens: true });
+    await server.pool.query(`UPDATE access_tokens SET revoked_at = now() - interval '10 days' WHERE grant_id = $1`, [login.grant_id]);
+    await server.pool.query(`UPDATE refresh_tokens SET revoked_at = now() - interval '10 days' WHERE grant_id = $1`, [login.grant_id]);
+    await server.pool.query(`UPDATE grants SET revoked_at = now() - interval '10 days', created_at = now() - interval '50 days' WHERE id = $1`, [login.grant_id]);
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 0 });
+    expect(await exists(login.grant_id)).toBe(true);
+    await server.pool.query(`UPDATE grants SET revoked_at = now() - interval '31 days' WHERE id = $1`, [login.grant_id]);
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 1 });
+    expect(await exists(login.grant_id)).toBe(false);
+    expect(await db.counts(login.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
+  });
+
+  it('works in batches of TOKEN_CLEANUP_BATCH_SIZE rows, each one statement, until nothing is left', async () => {
+    const small = await startTestServer({ TOKEN_CLEANUP_BATCH_SIZE: '2' });
+    try {
+      const logins: IssuedGrant[] = [];
+      for (let i = 0; i < 5; i++) logins.push(await fx.login(app.client_id));
+      for (const login of logins) await backdate(login.grant_id, 40);
+      const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query');
+      let result;
+      let calls: unknown[][];
+      try {
+        result = await small.app.get(TokenCleanupService).cleanup();
+        calls = [...spy.mock.calls];
+      } finally {
+        spy.mockRestore();
+      }
+      const batches = calls.filter((c) => String(c[0]).includes('oauth_cleanup_batch'));
+      expect(batches.map((c) => (c[1] as unknown[])[1])).toEqual([2, 2, 2, 2]); // three that delete, one that finds nothing
+      expect(result).toEqual({ deleted_access_tokens: 5, deleted_refresh_tokens: 5, deleted_grants: 5 });
+      for (const login of logins) expect(await exists(login.grant_id)).toBe(false);
+    } finally {
+      await small.close();
+    }
+  });
+
+  (testDatabaseKind() === 'postgres' ? it : it.skip)('skips a grant that another transaction holds, without waiting for it, and takes it on the next run', async () => {
+    // Needs a second transaction open at the same time: the embedded database runs one at a time.
+    const busy = await fx.login(app.client_id);
+    const idle = await fx.login(app.client_id);
+    await backdate(busy.grant_id, 40);
+    await backdate(idle.grant_id, 40);
+    const holder = await server.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM grants WHERE id = $1 FOR UPDATE', [busy.grant_id]);
+      expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1 });
+      expect(await exists(idle.grant_id)).toBe(false);
+      expect(await db.counts(busy.grant_id)).toEqual({ access: 1, refresh: 1, audit: 0 });
+      await holder.query('COMMIT');
+    } finally {
+      holder.release();
+    }
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1 });
+    expect(await exists(busy.grant_id)).toBe(false);
+  });
+
+  it('tokens:cleanup follows TOKEN_RETENTION_DAYS, and refuses unknown flags', async () => {
+    const login = await fx.login(app.client_id);
+    await calls.revoke(login.access_token, app);
+    await backdate(login.grant_id, 20); // the earlier tests left grants 10 days old: they stay
+    const r = await runAdmin(['tokens:cleanup'], { DATABASE_URL: testDatabaseUrl(), TOKEN_RETENTION_DAYS: '15' });
+    expect(r.json).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1 });
+    expect(await exists(login.grant_id)).toBe(false);
+    const bad = await runAdmin(['tokens:cleanup', '--days', '3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/Unknown option '--days'/);
+  });
+
+  it('runs inside the app every TOKEN_CLEANUP_INTERVAL_SECONDS', async () => {
+    const login = await fx.login(app.client_id);
+    await calls.revoke(login.access_token, app);
+    await backdate(login.grant_id, 40);
+    const scheduled = await startTestServer({ TOKEN_CLEANUP_INTERVAL_SECONDS: '1' });
+    try {
+      await waitFor(async () => !(await exists(login.grant_id)), 15000, 'the scheduled cleanup to delete the grant');
+      expect(await db.counts(login.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
+    } finally {
+      await scheduled.close();
+    }
+  });
+});
