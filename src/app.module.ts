@@ -20,6 +20,7 @@ export class AppModule {
           tokenPrefixes: config.tokens.prefixes,
           accessTokenTtlSeconds: config.tokens.accessTtlSeconds,
           refreshTokenTtlSeconds: config.tokens.refreshTtlSeconds,
+          authFailureLimits: config.authFailureLimits,
         }),
         RevocationModule.forRoot(config.revocation),
       ],

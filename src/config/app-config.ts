@@ -14,6 +14,12 @@ export interface DatabaseSettings {
   migrationsRun: boolean;
 }
 
+export interface AuthFailureSettings {
+  perClient: number;
+  perAddress: number;
+  windowSeconds: number;
+}
+
 export interface TokenSettings {
   prefixes: TokenPrefixes;
   accessTtlSeconds: number;
@@ -27,6 +33,7 @@ export interface AppConfig {
   database: DatabaseSettings;
   tokens: TokenSettings;
   revocation: RevocationModuleOptions;
+  authFailureLimits: AuthFailureSettings;
   logLevels: LogLevel[];
 }
 
@@ -65,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       corsOrigins: vars.CORS_ORIGINS.split(',').map((o) => o.trim()),
       corsMaxAgeSeconds: vars.CORS_MAX_AGE_SECONDS,
     },
+    authFailureLimits: { perClient: vars.AUTH_FAILURES_PER_CLIENT, perAddress: vars.AUTH_FAILURES_PER_ADDRESS, windowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS },
     logLevels: LEVELS.slice(0, LEVELS.indexOf(vars.LOG_LEVEL as LogLevel) + 1),
   };
 }

@@ -76,6 +76,17 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(0)
   CORS_MAX_AGE_SECONDS = 600;
+
+  /** Failed client authentications allowed per client id per window (0 = no limit). */
+  @Transform(toInt) @IsInt() @Min(0)
+  AUTH_FAILURES_PER_CLIENT = 10;
+
+  /** Failed client authentications allowed per remote address per window (0 = no limit). */
+  @Transform(toInt) @IsInt() @Min(0)
+  AUTH_FAILURES_PER_ADDRESS = 50;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  AUTH_FAILURE_WINDOW_SECONDS = 60;
 }
 
 export class ConfigError extends Error {

@@ -1,3 +1,4 @@
+import type { AuthFailureLimits } from '../clients/auth-failure-limiter';
 import type { TokenPrefixes } from '../tokens/token-format';
 
 /** Settings every OAuth module of the set shares. */
@@ -10,6 +11,8 @@ export interface OAuthCoreOptions {
   accessTokenTtlSeconds?: number;
   /** Lifetime of new refresh tokens; default 30 days. */
   refreshTokenTtlSeconds?: number;
+  /** Brute-force protection of client authentication; defaults 10 failures per client id and 50 per address a minute. */
+  authFailureLimits?: Partial<AuthFailureLimits>;
 }
 
 /** The options with every default filled in, computed once. */
@@ -18,4 +21,5 @@ export interface ResolvedOAuthCoreOptions {
   tokenPrefixes: TokenPrefixes;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  authFailureLimits: AuthFailureLimits;
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from '../clients/auth-failure-limiter';
 import { ClientsService } from '../clients/clients.service';
 import { DEFAULT_TOKEN_PREFIXES } from '../tokens/token-format';
 import { TokensService } from '../tokens/tokens.service';
@@ -11,6 +12,7 @@ export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCore
     tokenPrefixes: options.tokenPrefixes ?? DEFAULT_TOKEN_PREFIXES,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 30 * 24 * 3600,
+    authFailureLimits: { ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits },
   };
 }
 
@@ -26,9 +28,14 @@ export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCore
       inject: [OAUTH_CORE_MODULE_OPTIONS],
       useFactory: resolveCoreOptions,
     },
+    {
+      provide: AuthFailureLimiter,
+      inject: [OAUTH_CORE_OPTIONS],
+      useFactory: (options: ResolvedOAuthCoreOptions) => new AuthFailureLimiter(options.authFailureLimits),
+    },
     ClientsService,
     TokensService,
   ],
-  exports: [OAUTH_CORE_OPTIONS, ClientsService, TokensService],
+  exports: [OAUTH_CORE_OPTIONS, AuthFailureLimiter, ClientsService, TokensService],
 })
 export class OAuthCoreModule extends OAuthCoreConfigurableModule {}
