@@ -37,48 +37,47 @@ export class TokensService {
   async issueGrant(input: IssueGrantInput): Promise<IssuedGrant> {
     const accessTtl = input.accessTtlSeconds ?? this.options.accessTokenTtlSeconds;
     if (!Number.isInteger(accessTtl) || accessTtl <= 0) throw new TokenIssueError('access token TTL must be a positive whole number of seconds');
-    const accessToken = generateToken(this.options.tokenPrefixes.access);
-    const refreshToken = generateToken(this.options.tokenPrefixes.refresh);
-    const rows: Array<{ grant_id: string }> = await this.dataSource.query(
-      `WITH g AS (
-         INSERT INTO grants (client_id, subject, scope)
-         SELECT client_id, $2, $3 FROM clients WHERE client_id = $1 AND disabled_at IS NULL
-         RETURNING id
-       ), a AS (
-         INSERT INTO access_tokens (grant_id, token_hash, expires_at)
-         SELECT id, $4, now() + make_interval(secs => $5) FROM g
-         RETURNING id, grant_id
-       )
-       INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
-       SELECT grant_id, $6, id, now() + make_interval(secs => $7) FROM a
-       RETURNING grant_id`,
-      [input.clientId, input.subject ?? null, input.scope ?? '', hashToken(accessToken), accessTtl, hashToken(refreshToken), this.options.refreshTokenTtlSeconds],
+    const issued = await this.insertPair(
+      `INSERT INTO grants (client_id, subject, scope)
+       SELECT client_id, $2, $3 FROM clients WHERE client_id = $1 AND disabled_at IS NULL
+       RETURNING id`,
+      [input.clientId, input.subject ?? null, input.scope ?? ''],
+      accessTtl,
     );
-    if (rows.length === 0) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
-    return { grant_id: rows[0].grant_id, access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtl };
+    if (!issued) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
+    return issued;
   }
 
   /**
    * Another access and refresh token pair in an existing, live grant. The grant row is locked first
    * (the same order as revocation), so a pair can never be born into a grant being revoked.
    */
-  async issueInGrant(grantId: string, accessTtlSeconds = this.options.accessTokenTtlSeconds): Promise<Omit<IssuedGrant, 'grant_id'>> {
+  async issueInGrant(grantId: string, accessTtlSeconds = this.options.accessTokenTtlSeconds): Promise<IssuedGrant> {
+    const issued = await this.insertPair(`SELECT id FROM grants WHERE id = $1 AND revoked_at IS NULL FOR UPDATE`, [grantId], accessTtlSeconds);
+    if (!issued) throw new TokenIssueError('the grant does not exist or is revoked');
+    return issued;
+  }
+
+  /**
+   * Mints a pair and inserts it into the grant that `grantSql` (parameters $1..$n) yields, in one
+   * statement; null when it yields no grant.
+   */
+  private async insertPair(grantSql: string, grantParams: unknown[], accessTtl: number): Promise<IssuedGrant | null> {
     const accessToken = generateToken(this.options.tokenPrefixes.access);
     const refreshToken = generateToken(this.options.tokenPrefixes.refresh);
-    const rows: unknown[] = await this.dataSource.query(
-      `WITH g AS (
-         SELECT id FROM grants WHERE id = $1 AND revoked_at IS NULL FOR UPDATE
-       ), a AS (
+    const n = grantParams.length;
+    const rows: Array<{ grant_id: string }> = await this.dataSource.query(
+      `WITH g AS (${grantSql}), a AS (
          INSERT INTO access_tokens (grant_id, token_hash, expires_at)
-         SELECT id, $2, now() + make_interval(secs => $3) FROM g
+         SELECT id, $${n + 1}, now() + make_interval(secs => $${n + 2}) FROM g
          RETURNING id, grant_id
        )
        INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
-       SELECT grant_id, $4, id, now() + make_interval(secs => $5) FROM a
+       SELECT grant_id, $${n + 3}, id, now() + make_interval(secs => $${n + 4}) FROM a
        RETURNING grant_id`,
-      [grantId, hashToken(accessToken), accessTtlSeconds, hashToken(refreshToken), this.options.refreshTokenTtlSeconds],
+      [...grantParams, hashToken(accessToken), accessTtl, hashToken(refreshToken), this.options.refreshTokenTtlSeconds],
     );
-    if (rows.length === 0) throw new TokenIssueError('the grant does not exist or is revoked');
-    return { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtlSeconds };
+    if (rows.length === 0) return null;
+    return { grant_id: rows[0].grant_id, access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtl };
   }
 }

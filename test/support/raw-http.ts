@@ -28,7 +28,7 @@ export function rawRequest(port: number, bytes: Buffer, timeoutMs = 10000): Prom
         const i = line.indexOf(':');
         headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
       }
-      let body = all.subarray(split + 4);
+      let body: Buffer = all.subarray(split + 4);
       if (headers['transfer-encoding'] === 'chunked') body = dechunk(body);
       resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
     });
