@@ -23,6 +23,7 @@ export class AppModule {
           accessTokenTtlSeconds: config.tokens.accessTtlSeconds,
           refreshTokenTtlSeconds: config.tokens.refreshTtlSeconds,
           retention: config.tokens.retention,
+          authFailureLimits: config.authFailureLimits,
         }),
         RevocationModule.forRoot(config.revocation),
         TokenEndpointModule.forRoot(config.tokenEndpoint),

@@ -1,10 +1,32 @@
 import 'reflect-metadata';
+import type { Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { openDatabase, OpenedDatabase } from './database/database-connection';
+
+/**
+ * Requests Node's HTTP parser rejects (unknown methods, broken framing, headers over its 16 KiB limit)
+ * never reach Nest; answer them with an RFC 6749-shaped error instead of a bare status line.
+ */
+function answerMalformedRequests(server: HttpServer): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({
+      error: 'invalid_request',
+      error_description: tooLarge ? 'The request headers are too large.' : 'The request is not well-formed HTTP.',
+    });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Cache-Control: no-store\r\nPragma: no-cache\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
 
 export interface RunningServer {
   app: INestApplication;
@@ -28,6 +50,7 @@ export async function startServer(config: AppConfig): Promise<RunningServer> {
     });
     app.set('trust proxy', false);
     app.disable('x-powered-by');
+    answerMalformedRequests(app.getHttpServer());
     await app.listen(config.port, config.host);
   } catch (err) {
     await app?.close().catch(() => undefined);

@@ -5,6 +5,7 @@ import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.inter
 import { OAuthException } from '../oauth/oauth.exception';
 import { OAuthFormParams, readOAuthForm } from '../oauth/oauth-form';
 import { AuthenticatedClient, CLIENT_KEY, RequestWithClient } from './authenticated-client';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { verifyClientSecret } from './client-secret';
 import { ClientsService } from './clients.service';
 
@@ -31,6 +32,7 @@ export class ClientAuthGuard implements CanActivate {
   constructor(
     protected readonly clients: ClientsService,
     @Inject(OAUTH_CORE_OPTIONS) protected readonly core: ResolvedOAuthCoreOptions,
+    protected readonly limiter: AuthFailureLimiter,
   ) {
     this.challenge = `Basic realm="${core.issuer.replace(/["\\]/g, '')}"`;
   }
@@ -38,7 +40,22 @@ export class ClientAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<RequestWithClient>();
     const presented = this.presentedCredentials(req, readOAuthForm(req));
-    req[CLIENT_KEY] = presented ? await this.authenticate(presented) : null;
+    if (!presented) {
+      req[CLIENT_KEY] = null;
+      return true;
+    }
+    const address = req.ip ?? req.socket.remoteAddress;
+    const wait = this.limiter.retryAfter(presented.clientId, address);
+    if (wait > 0) {
+      // RFC 8628 §3.5's slow_down is the registered OAuth code for "too many requests, back off".
+      throw new OAuthException('slow_down', `Too many failed client authentications; retry in ${wait} seconds.`, 429, { 'Retry-After': String(wait) });
+    }
+    try {
+      req[CLIENT_KEY] = await this.authenticate(presented);
+    } catch (err) {
+      if (err instanceof OAuthException && err.error === 'invalid_client') this.limiter.recordFailure(presented.clientId, address);
+      throw err;
+    }
     return true;
   }
 

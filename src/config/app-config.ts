@@ -17,6 +17,12 @@ export interface DatabaseSettings {
   migrationsRun: boolean;
 }
 
+export interface AuthFailureSettings {
+  perClient: number;
+  perAddress: number;
+  windowSeconds: number;
+}
+
 export interface TokenSettings {
   prefixes: TokenPrefixes;
   accessTtlSeconds: number;
@@ -33,6 +39,7 @@ export interface AppConfig {
   revocation: RevocationModuleOptions;
   tokenEndpoint: TokenEndpointModuleOptions;
   introspection: IntrospectionModuleOptions;
+  authFailureLimits: AuthFailureSettings;
   logLevels: LogLevel[];
 }
 
@@ -79,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     tokenEndpoint: { path: vars.TOKEN_PATH, ...cors },
     introspection: { path: vars.INTROSPECTION_PATH, ...cors },
+    authFailureLimits: { perClient: vars.AUTH_FAILURES_PER_CLIENT, perAddress: vars.AUTH_FAILURES_PER_ADDRESS, windowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS },
     logLevels: LEVELS.slice(0, LEVELS.indexOf(vars.LOG_LEVEL as LogLevel) + 1),
   };
 }

@@ -93,6 +93,17 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(1) @Max(100000)
   TOKEN_CLEANUP_BATCH_SIZE = 1000;
+
+  /** Failed client authentications allowed per client id per window (0 = no limit). */
+  @Transform(toInt) @IsInt() @Min(0)
+  AUTH_FAILURES_PER_CLIENT = 10;
+
+  /** Failed client authentications allowed per remote address per window (0 = no limit). */
+  @Transform(toInt) @IsInt() @Min(0)
+  AUTH_FAILURES_PER_ADDRESS = 50;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  AUTH_FAILURE_WINDOW_SECONDS = 60;
 }
 
 export class ConfigError extends Error {

@@ -61,12 +61,17 @@ export function dataSourceOptions(db: OpenedDatabase, settings: DatabaseSettings
     migrationsRun: settings.migrationsRun,
     migrationsTableName: 'migrations',
     synchronize: false,
-    logging: ['error'],
+    // Off: a failed query's log line would carry its parameters (token hashes, client ids). Database
+    // failures are reported by the OAuth exception filter and the health check instead.
+    logging: false,
     extra: {
       max: db.poolSize,
       connectionTimeoutMillis: settings.connectTimeoutMs,
-      // A hung query turns into an error instead of a hung request.
+      // A hung query turns into an error instead of a hung request: the server cancels it after
+      // statement_timeout; query_timeout is the client-side backstop for a query that never reaches
+      // a server able to cancel it (a dead link, or the embedded database's queue).
       statement_timeout: settings.statementTimeoutMs || undefined,
+      query_timeout: settings.statementTimeoutMs ? settings.statementTimeoutMs + 2000 : undefined,
       application_name: 'nestjs-oauth2-revocation',
     },
   };

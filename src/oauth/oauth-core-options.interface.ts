@@ -1,3 +1,4 @@
+import type { AuthFailureLimits } from '../clients/auth-failure-limiter';
 import type { TokenPrefixes } from '../tokens/token-format';
 
 /** How long dead tokens are kept, and how the cleanup that removes them afterwards runs. */
@@ -24,6 +25,8 @@ export interface OAuthCoreOptions {
   /** Lifetime of new refresh tokens; default 30 days. */
   refreshTokenTtlSeconds?: number;
   retention?: TokenRetentionOptions;
+  /** Brute-force protection of client authentication; defaults 10 failures per client id and 50 per address a minute. */
+  authFailureLimits?: Partial<AuthFailureLimits>;
 }
 
 /** The options with every default filled in, computed once. */
@@ -33,4 +36,5 @@ export interface ResolvedOAuthCoreOptions {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   retention: Required<TokenRetentionOptions>;
+  authFailureLimits: AuthFailureLimits;
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from '../clients/auth-failure-limiter';
 import { ClientsService } from '../clients/clients.service';
 import { RevocationEvents } from '../revocation/revocation-events';
 import { TokenCleanupScheduler } from '../tokens/token-cleanup.scheduler';
@@ -19,6 +20,7 @@ export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCore
       cleanupIntervalSeconds: options.retention?.cleanupIntervalSeconds ?? 0,
       cleanupBatchSize: options.retention?.cleanupBatchSize ?? 1000,
     },
+    authFailureLimits: { ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits },
   };
 }
 
@@ -36,12 +38,17 @@ export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCore
       inject: [OAUTH_CORE_MODULE_OPTIONS],
       useFactory: resolveCoreOptions,
     },
+    {
+      provide: AuthFailureLimiter,
+      inject: [OAUTH_CORE_OPTIONS],
+      useFactory: (options: ResolvedOAuthCoreOptions) => new AuthFailureLimiter(options.authFailureLimits),
+    },
     ClientsService,
     TokensService,
     RevocationEvents,
     TokenCleanupService,
     TokenCleanupScheduler,
   ],
-  exports: [OAUTH_CORE_OPTIONS, ClientsService, TokensService, RevocationEvents, TokenCleanupService],
+  exports: [OAUTH_CORE_OPTIONS, AuthFailureLimiter, ClientsService, TokensService, RevocationEvents, TokenCleanupService],
 })
 export class OAuthCoreModule extends OAuthCoreConfigurableModule {}

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 
-/** Error codes of RFC 6749 §5.2, RFC 7009 §2.2.1 and RFC 6749 §4.1.2.1 (temporarily_unavailable). */
+/** Error codes of RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 6749 §4.1.2.1 (temporarily_unavailable) and RFC 8628 §3.5 (slow_down). */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -10,6 +10,7 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'unsupported_token_type'
   | 'temporarily_unavailable'
+  | 'slow_down'
   | 'server_error';
 
 /**

@@ -23,6 +23,11 @@ export class TokenIssueError extends Error {
   override name = 'TokenIssueError';
 }
 
+/** A new grant of a client that is not disabled; $1 client id, $2 subject, $3 scope. */
+const NEW_GRANT_SQL = `INSERT INTO grants (client_id, subject, scope)
+  SELECT client_id, $2, $3 FROM clients WHERE client_id = $1 AND disabled_at IS NULL
+  RETURNING id`;
+
 @Injectable()
 export class TokensService {
   constructor(
@@ -35,9 +40,21 @@ export class TokensService {
    * login ends with. One statement, so a failure leaves nothing half-written.
    */
   async issueGrant(input: IssueGrantInput): Promise<IssuedGrant> {
-    const refreshToken = generateToken(this.options.tokenPrefixes.refresh);
-    const issued = await this.insertGrant(input, refreshToken);
-    return { ...issued, refresh_token: refreshToken };
+    const accessTtl = input.accessTtlSeconds ?? this.options.accessTokenTtlSeconds;
+    if (!Number.isInteger(accessTtl) || accessTtl <= 0) throw new TokenIssueError('access token TTL must be a positive whole number of seconds');
+    const issued = await this.insertPair(NEW_GRANT_SQL, [input.clientId, input.subject ?? null, input.scope ?? ''], accessTtl);
+    if (!issued) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
+    return issued;
+  }
+
+  /**
+   * Another access and refresh token pair in an existing, live grant. The grant row is locked first
+   * (the same order as revocation), so a pair can never be born into a grant being revoked.
+   */
+  async issueInGrant(grantId: string, accessTtlSeconds = this.options.accessTokenTtlSeconds): Promise<IssuedGrant> {
+    const issued = await this.insertPair(`SELECT id FROM grants WHERE id = $1 AND revoked_at IS NULL FOR UPDATE`, [grantId], accessTtlSeconds);
+    if (!issued) throw new TokenIssueError('the grant does not exist or is revoked');
+    return issued;
   }
 
   /**
@@ -45,62 +62,45 @@ export class TokensService {
    * access token without a refresh token (§4.4.3: a refresh token SHOULD NOT be included).
    */
   async issueClientCredentialsGrant(input: Omit<IssueGrantInput, 'subject'>): Promise<Omit<IssuedGrant, 'refresh_token'>> {
-    return this.insertGrant({ ...input, subject: null }, null);
+    const accessTtl = input.accessTtlSeconds ?? this.options.accessTokenTtlSeconds;
+    const issued = await this.insertTokens(NEW_GRANT_SQL, [input.clientId, null, input.scope ?? ''], accessTtl, false);
+    if (!issued) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
+    const { refresh_token: _none, ...rest } = issued;
+    return rest;
   }
 
-  private async insertGrant(input: IssueGrantInput, refreshToken: string | null): Promise<Omit<IssuedGrant, 'refresh_token'>> {
-    const accessTtl = input.accessTtlSeconds ?? this.options.accessTokenTtlSeconds;
-    if (!Number.isInteger(accessTtl) || accessTtl <= 0) throw new TokenIssueError('access token TTL must be a positive whole number of seconds');
-    const accessToken = generateToken(this.options.tokenPrefixes.access);
-    const rows: Array<{ grant_id: string }> = await this.dataSource.query(
-      `WITH g AS (
-         INSERT INTO grants (client_id, subject, scope)
-         SELECT client_id, $2, $3 FROM clients WHERE client_id = $1 AND disabled_at IS NULL
-         RETURNING id
-       ), a AS (
-         INSERT INTO access_tokens (grant_id, token_hash, expires_at)
-         SELECT id, $4, now() + make_interval(secs => $5) FROM g
-         RETURNING id, grant_id
-       ), r AS (
-         INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
-         SELECT grant_id, $6, id, now() + make_interval(secs => $7) FROM a WHERE $6::bytea IS NOT NULL
-       )
-       SELECT grant_id FROM a`,
-      [
-        input.clientId,
-        input.subject ?? null,
-        input.scope ?? '',
-        hashToken(accessToken),
-        accessTtl,
-        refreshToken === null ? null : hashToken(refreshToken),
-        this.options.refreshTokenTtlSeconds,
-      ],
-    );
-    if (rows.length === 0) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
-    return { grant_id: rows[0].grant_id, access_token: accessToken, token_type: 'Bearer', expires_in: accessTtl };
+  /** A pair (see insertTokens) into the grant that `grantSql` yields; null when it yields none. */
+  private async insertPair(grantSql: string, grantParams: unknown[], accessTtl: number): Promise<IssuedGrant | null> {
+    const issued = await this.insertTokens(grantSql, grantParams, accessTtl, true);
+    return issued && { ...issued, refresh_token: issued.refresh_token! };
   }
 
   /**
-   * Another access and refresh token pair in an existing, live grant. The grant row is locked first
-   * (the same order as revocation), so a pair can never be born into a grant being revoked.
+   * Mints an access token, and a refresh token when asked, and inserts them into the grant that
+   * `grantSql` (parameters $1..$n) yields, in one statement; null when it yields no grant.
    */
-  async issueInGrant(grantId: string, accessTtlSeconds = this.options.accessTokenTtlSeconds): Promise<Omit<IssuedGrant, 'grant_id'>> {
+  private async insertTokens(
+    grantSql: string,
+    grantParams: unknown[],
+    accessTtl: number,
+    withRefresh: boolean,
+  ): Promise<(Omit<IssuedGrant, 'refresh_token'> & { refresh_token: string | null }) | null> {
     const accessToken = generateToken(this.options.tokenPrefixes.access);
-    const refreshToken = generateToken(this.options.tokenPrefixes.refresh);
-    const rows: unknown[] = await this.dataSource.query(
-      `WITH g AS (
-         SELECT id FROM grants WHERE id = $1 AND revoked_at IS NULL FOR UPDATE
-       ), a AS (
+    const refreshToken = withRefresh ? generateToken(this.options.tokenPrefixes.refresh) : null;
+    const n = grantParams.length;
+    const rows: Array<{ grant_id: string }> = await this.dataSource.query(
+      `WITH g AS (${grantSql}), a AS (
          INSERT INTO access_tokens (grant_id, token_hash, expires_at)
-         SELECT id, $2, now() + make_interval(secs => $3) FROM g
+         SELECT id, $${n + 1}, now() + make_interval(secs => $${n + 2}) FROM g
          RETURNING id, grant_id
+       ), r AS (
+         INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
+         SELECT grant_id, $${n + 3}, id, now() + make_interval(secs => $${n + 4}) FROM a WHERE $${n + 3}::bytea IS NOT NULL
        )
-       INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
-       SELECT grant_id, $4, id, now() + make_interval(secs => $5) FROM a
-       RETURNING grant_id`,
-      [grantId, hashToken(accessToken), accessTtlSeconds, hashToken(refreshToken), this.options.refreshTokenTtlSeconds],
+       SELECT grant_id FROM a`,
+      [...grantParams, hashToken(accessToken), accessTtl, refreshToken === null ? null : hashToken(refreshToken), this.options.refreshTokenTtlSeconds],
     );
-    if (rows.length === 0) throw new TokenIssueError('the grant does not exist or is revoked');
-    return { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtlSeconds };
+    if (rows.length === 0) return null;
+    return { grant_id: rows[0].grant_id, access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtl };
   }
 }
