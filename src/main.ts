@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
 import { DatabaseStartupError } from './database/database-errors';
-import { DiscoveryConfigError } from './discovery/discovery-config.error';
 import { startServer } from './server';
 
 async function main(): Promise<void> {
@@ -26,7 +25,7 @@ async function main(): Promise<void> {
 
 main().catch((err: Error) => {
   // Known startup problems are told in one line that names the setting to change.
-  const known = err instanceof ConfigError || err instanceof DatabaseStartupError || err instanceof DiscoveryConfigError;
+  const known = err instanceof ConfigError || err instanceof DatabaseStartupError;
   process.stderr.write(`error: ${known ? err.message : `startup failed: ${err.stack ?? err.message}`}\n`);
   process.exit(1);
 });

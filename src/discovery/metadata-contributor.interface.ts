@@ -8,8 +8,9 @@ export interface MetadataContext {
 
 /**
  * A provider that adds its own fields to the authorization server metadata (RFC 8414 §2), e.g. the
- * revocation module's `revocation_endpoint`. Mark the class with `@AuthorizationServerMetadataContributor()`
- * and register it in any module of the app: DiscoveryModule finds it at startup.
+ * revocation module's `revocation_endpoint`. Mark the class with `@Injectable()` and
+ * `@AuthorizationServerMetadataContributor()` and register it in any module of the app: DiscoveryModule
+ * finds it at startup.
  */
 export interface MetadataContributor {
   /** Called once, at startup. Fields whose value is undefined or an empty array are left out. */
