@@ -110,6 +110,10 @@ describe('discovery: the host app, issuer without a path', () => {
     expect((await fetch(`${server.url}/.well-known/openid-configuration`, { method: 'OPTIONS' })).status).toBe(404);
   });
 
+  it('answers other methods than GET, HEAD and OPTIONS with 404', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE']) expect((await fetch(`${server.url}${WELL_KNOWN}`, { method })).status).toBe(404);
+  });
+
   it('answers 404 for the well-known path of an issuer with a path, which is another issuer', async () => {
     expect((await fetch(`${server.url}${WELL_KNOWN}/tenant1`)).status).toBe(404);
   });
