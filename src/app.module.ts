@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from './config/app-config';
 import { dataSourceOptions, OpenedDatabase } from './database/database-connection';
+import { DiscoveryModule } from './discovery/discovery.module';
 import { HealthController } from './health.controller';
 import { OAuthCoreModule } from './oauth/oauth-core.module';
 import { IntrospectionModule } from './introspection/introspection.module';
@@ -28,6 +29,8 @@ export class AppModule {
         RevocationModule.forRoot(config.revocation),
         TokenEndpointModule.forRoot(config.tokenEndpoint),
         IntrospectionModule.forRoot(config.introspection),
+        // Feature modules add their own fields to the document; this host adds none of its own.
+        DiscoveryModule.forRoot(config.discovery),
       ],
       controllers: [HealthController],
     };
