@@ -5,6 +5,7 @@ import { IntrospectionController } from './introspection.controller';
 import { INTROSPECTION_MODULE_OPTIONS, INTROSPECTION_OPTIONS, INTROSPECTION_ROUTE, IntrospectionConfigurableModule } from './introspection.module-definition';
 import { IntrospectionModuleOptions, ResolvedIntrospectionOptions, resolveIntrospectionOptions } from './introspection-options.interface';
 import { IntrospectionService } from './introspection.service';
+import { IntrospectionMetadataContributor } from './introspection-metadata.contributor';
 
 /**
  * `POST /oauth2/introspect` (RFC 7662) for confidential clients (resource servers). A revocation shows
@@ -20,6 +21,7 @@ import { IntrospectionService } from './introspection.service';
     },
     IntrospectionService,
     ClientAuthGuard,
+    IntrospectionMetadataContributor,
   ],
   exports: [IntrospectionService, INTROSPECTION_OPTIONS],
 })

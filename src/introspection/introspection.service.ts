@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
+import type { TokenEndpointAuthMethod } from '../clients/client.entity';
 import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
 import { OAuthException } from '../oauth/oauth.exception';
@@ -33,6 +34,9 @@ interface TokenRow {
 }
 
 const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
+
+/** Only confidential clients may introspect, so only the secret-based methods (discovery lists these). */
+export const INTROSPECTION_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const satisfies readonly TokenEndpointAuthMethod[];
 
 /**
  * `POST /oauth2/introspect` decisions (RFC 7662). A token is active when it, and its grant, are neither

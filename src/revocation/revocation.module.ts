@@ -5,6 +5,7 @@ import { RevocationController } from './revocation.controller';
 import { REVOCATION_MODULE_OPTIONS, REVOCATION_OPTIONS, REVOCATION_ROUTE, RevocationConfigurableModule } from './revocation.module-definition';
 import { resolveRevocationOptions, ResolvedRevocationOptions, RevocationModuleOptions } from './revocation-options.interface';
 import { RevocationService } from './revocation.service';
+import { RevocationMetadataContributor } from './revocation-metadata.contributor';
 
 /**
  * `POST /oauth2/revoke` (RFC 7009) with the Matrix client-server API's rules: revoking any token of a
@@ -20,6 +21,7 @@ import { RevocationService } from './revocation.service';
     },
     RevocationService,
     ClientAuthGuard,
+    RevocationMetadataContributor,
   ],
   exports: [RevocationService, REVOCATION_OPTIONS],
 })

@@ -5,6 +5,7 @@ import { TokenController } from './token.controller';
 import { TOKEN_ENDPOINT_MODULE_OPTIONS, TOKEN_ENDPOINT_OPTIONS, TOKEN_ENDPOINT_ROUTE, TokenEndpointConfigurableModule } from './token-endpoint.module-definition';
 import { ResolvedTokenEndpointOptions, resolveTokenEndpointOptions, TokenEndpointModuleOptions } from './token-endpoint-options.interface';
 import { TokenGrantService } from './token-grant.service';
+import { TokenMetadataContributor } from './token-metadata.contributor';
 
 /**
  * `POST /oauth2/token` (RFC 6749): client_credentials, and refresh_token with rotation, reuse detection
@@ -20,6 +21,7 @@ import { TokenGrantService } from './token-grant.service';
     },
     TokenGrantService,
     ClientAuthGuard,
+    TokenMetadataContributor,
   ],
   exports: [TokenGrantService, TOKEN_ENDPOINT_OPTIONS],
 })
