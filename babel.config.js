@@ -8,6 +8,9 @@ module.exports = {
     'babel-plugin-transform-typescript-metadata',
     ['@babel/plugin-proposal-decorators', { legacy: true }],
     ['@babel/plugin-transform-class-properties', { loose: true }],
+    // Class fields are compiled (legacy decorators need it), so private members must be too, alike.
+    ['@babel/plugin-transform-private-methods', { loose: true }],
+    ['@babel/plugin-transform-private-property-in-object', { loose: true }],
     '@babel/plugin-transform-class-static-block',
     './test/support/babel-import-meta-url.js',
     '@babel/plugin-transform-dynamic-import',

@@ -2,7 +2,7 @@
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': 'babel-jest' },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|peek-readable|@tokenizer|uint8array-extras|load-esm)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|peek-readable|@tokenizer|uint8array-extras|load-esm|oauth4webapi)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
 };
 module.exports = {

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from './config/app-config';
 import { dataSourceOptions, OpenedDatabase } from './database/database-connection';
+import { DiscoveryModule } from './discovery/discovery.module';
 import { HealthController } from './health.controller';
 import { OAuthCoreModule } from './oauth/oauth-core.module';
 import { RevocationModule } from './revocation/revocation.module';
@@ -23,6 +24,8 @@ export class AppModule {
           authFailureLimits: config.authFailureLimits,
         }),
         RevocationModule.forRoot(config.revocation),
+        // Feature modules add their own fields to the document; this host adds none of its own.
+        DiscoveryModule.forRoot(config.discovery),
       ],
       controllers: [HealthController],
     };

@@ -7,6 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { openDatabase, OpenedDatabase } from './database/database-connection';
+import { issuerRouting } from './discovery/issuer-routing';
 
 /**
  * Requests Node's HTTP parser rejects (unknown methods, broken framing, headers over its 16 KiB limit)
@@ -51,6 +52,11 @@ export async function startServer(config: AppConfig): Promise<RunningServer> {
     app.set('trust proxy', false);
     app.disable('x-powered-by');
     answerMalformedRequests(app.getHttpServer());
+    // Endpoint URLs are <issuer>/<route> (RFC 8414 §2): an issuer with a path serves every route under
+    // that path, but the discovery routes RFC 8414 §3.1 puts at the root, and /health, which probes
+    // call on the bare address whatever the issuer.
+    const routing = issuerRouting(config.issuer);
+    if (routing) app.setGlobalPrefix(routing.prefix, { exclude: [...routing.exclude, 'health'] });
     await app.listen(config.port, config.host);
   } catch (err) {
     await app?.close().catch(() => undefined);

@@ -34,6 +34,38 @@ describe('configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 
+  it('reads the discovery settings: max-age, and both aliases off unless switched on', () => {
+    expect(loadConfig({}).discovery).toEqual({ maxAgeSeconds: 3600, openidConfigurationAlias: false, matrixAuthMetadataAlias: false });
+    expect(
+      loadConfig({ DISCOVERY_MAX_AGE_SECONDS: '60', DISCOVERY_OPENID_CONFIGURATION_ALIAS: 'true', DISCOVERY_MATRIX_AUTH_METADATA_ALIAS: 'true' }).discovery,
+    ).toEqual({ maxAgeSeconds: 60, openidConfigurationAlias: true, matrixAuthMetadataAlias: true });
+  });
+
+  it.each([
+    ['DISCOVERY_MAX_AGE_SECONDS', '-1'],
+    ['DISCOVERY_OPENID_CONFIGURATION_ALIAS', 'maybe'],
+    ['DISCOVERY_MATRIX_AUTH_METADATA_ALIAS', 'sometimes'],
+  ])('stops with a message naming %s when it is %j', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it.each([
+    ['http://auth.example.com', 'must use https'],
+    ['https://auth.example.com?tenant=1', 'must not have a query component'],
+    ['https://auth.example.com#x', 'must not have a fragment component'],
+    ['https://auth.example.com/t:1', 'its path cannot be a route prefix'],
+  ])('stops with a message naming ISSUER when it is %s (RFC 8414 §2)', (issuer, reason) => {
+    expect(() => loadConfig({ ISSUER: issuer })).toThrow(`Invalid configuration: ISSUER=${JSON.stringify(issuer)}: ${reason}`);
+  });
+
+  it('accepts plain http for the loopback hosts only', () => {
+    for (const issuer of ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000']) expect(loadConfig({ ISSUER: issuer }).issuer).toBe(issuer);
+  });
+
+  it('writes the default issuer without the default port, so that it is a canonical issuer', () => {
+    expect(loadConfig({ PORT: '80' }).issuer).toBe('http://localhost');
+  });
+
   it('never echoes DATABASE_URL (it may hold a password)', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@x' })).toThrow(/^(?!.*hunter2)/s);
   });

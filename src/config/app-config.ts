@@ -1,5 +1,7 @@
 import type { LogLevel } from '@nestjs/common';
 import { ConfigError, validateEnvironment } from './environment';
+import { InvalidIssuerError } from '../discovery/issuer';
+import { issuerRouting } from '../discovery/issuer-routing';
 import type { TokenPrefixes } from '../tokens/token-format';
 import type { ForeignClientPolicy, RevocationModuleOptions } from '../revocation/revocation-options.interface';
 
@@ -26,6 +28,12 @@ export interface TokenSettings {
   refreshTtlSeconds: number;
 }
 
+export interface DiscoverySettings {
+  maxAgeSeconds: number;
+  openidConfigurationAlias: boolean;
+  matrixAuthMetadataAlias: boolean;
+}
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -34,6 +42,7 @@ export interface AppConfig {
   tokens: TokenSettings;
   revocation: RevocationModuleOptions;
   authFailureLimits: AuthFailureSettings;
+  discovery: DiscoverySettings;
   logLevels: LogLevel[];
 }
 
@@ -42,11 +51,14 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
 /** Reads and validates every setting once; the rest of the code receives the result, never process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = validateEnvironment(env);
-  const issuer = (vars.ISSUER ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
+  // `origin` drops a default port (PORT=80), so the default issuer is in the canonical form clients compare.
+  const issuer = (vars.ISSUER ?? new URL(`http://localhost:${vars.PORT}`).origin).replace(/\/+$/, '');
   try {
-    new URL(issuer);
-  } catch {
-    throw new ConfigError(`Invalid configuration: ISSUER=${JSON.stringify(vars.ISSUER)}: must be an absolute URL such as https://auth.example.com`);
+    // The RFC 8414 rules, and a path the server can put its routes under (see server.ts).
+    issuerRouting(issuer);
+  } catch (err) {
+    if (!(err instanceof InvalidIssuerError)) throw err;
+    throw new ConfigError(`Invalid configuration: ISSUER=${JSON.stringify(vars.ISSUER ?? issuer)}: ${err.reason}`);
   }
   return {
     port: vars.PORT,
@@ -73,6 +85,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       corsMaxAgeSeconds: vars.CORS_MAX_AGE_SECONDS,
     },
     authFailureLimits: { perClient: vars.AUTH_FAILURES_PER_CLIENT, perAddress: vars.AUTH_FAILURES_PER_ADDRESS, windowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS },
+    discovery: {
+      maxAgeSeconds: vars.DISCOVERY_MAX_AGE_SECONDS,
+      openidConfigurationAlias: vars.DISCOVERY_OPENID_CONFIGURATION_ALIAS,
+      matrixAuthMetadataAlias: vars.DISCOVERY_MATRIX_AUTH_METADATA_ALIAS,
+    },
     logLevels: LEVELS.slice(0, LEVELS.indexOf(vars.LOG_LEVEL as LogLevel) + 1),
   };
 }

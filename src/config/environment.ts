@@ -87,6 +87,15 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(1)
   AUTH_FAILURE_WINDOW_SECONDS = 60;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  DISCOVERY_MAX_AGE_SECONDS = 3600;
+
+  @Transform(toBool) @IsBoolean({ message: 'DISCOVERY_OPENID_CONFIGURATION_ALIAS must be true or false' })
+  DISCOVERY_OPENID_CONFIGURATION_ALIAS = false;
+
+  @Transform(toBool) @IsBoolean({ message: 'DISCOVERY_MATRIX_AUTH_METADATA_ALIAS must be true or false' })
+  DISCOVERY_MATRIX_AUTH_METADATA_ALIAS = false;
 }
 
 export class ConfigError extends Error {

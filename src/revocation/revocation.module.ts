@@ -2,6 +2,7 @@ import { Controller, DynamicModule, Inject, MiddlewareConsumer, Module, NestModu
 import { ClientAuthGuard } from '../clients/client-auth.guard';
 import { oauthEndpointMiddleware } from '../oauth/oauth-endpoint.middleware';
 import { RevocationController } from './revocation.controller';
+import { RevocationMetadataContributor } from './revocation-metadata.contributor';
 import { RevocationEvents } from './revocation-events';
 import { REVOCATION_MODULE_OPTIONS, REVOCATION_OPTIONS, REVOCATION_ROUTE, RevocationConfigurableModule } from './revocation.module-definition';
 import { resolveRevocationOptions, ResolvedRevocationOptions, RevocationModuleOptions } from './revocation-options.interface';
@@ -21,6 +22,7 @@ import { RevocationService } from './revocation.service';
     RevocationService,
     RevocationEvents,
     ClientAuthGuard,
+    RevocationMetadataContributor,
   ],
   exports: [RevocationService, RevocationEvents, REVOCATION_OPTIONS],
 })
