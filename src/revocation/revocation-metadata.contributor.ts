@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TOKEN_ENDPOINT_AUTH_METHODS } from '../clients/client.entity';
+import { ClientAuthGuard } from '../clients/client-auth.guard';
 import { AuthorizationServerMetadataContributor } from '../discovery/metadata-contributor.decorator';
 import type { MetadataContext, MetadataContributor } from '../discovery/metadata-contributor.interface';
 import type { ResolvedRevocationOptions } from './revocation-options.interface';
@@ -14,8 +14,8 @@ export class RevocationMetadataContributor implements MetadataContributor {
   metadata(ctx: MetadataContext): Record<string, unknown> {
     return {
       revocation_endpoint: ctx.endpointUrl(this.options.path),
-      // The client authentication methods clients register with, which the client-authentication guard accepts.
-      revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+      // Exactly what the endpoint's guard accepts.
+      revocation_endpoint_auth_methods_supported: [...ClientAuthGuard.METHODS],
     };
   }
 }

@@ -30,8 +30,13 @@ export class RevocationService {
     private readonly dataSource: DataSource,
     @Inject(OAUTH_CORE_OPTIONS) private readonly core: ResolvedOAuthCoreOptions,
     private readonly events: RevocationEvents,
-    @Optional() @Inject(REVOCATION_OPTIONS) private readonly options: ResolvedRevocationOptions = resolveRevocationOptions(),
-  ) {}
+    @Optional() @Inject(REVOCATION_OPTIONS) options?: ResolvedRevocationOptions,
+  ) {
+    // Without RevocationModule (the admin CLI) the service runs with the default policies.
+    this.options = options ?? resolveRevocationOptions();
+  }
+
+  private readonly options: ResolvedRevocationOptions;
 
   /**
    * A revocation request as the endpoint received it, under the configured policies. Resolves for
