@@ -111,6 +111,15 @@ describe('POST /oauth2/token: request rules and grant_type=client_credentials', 
       expect(res.body).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/grant_type is required/) });
     });
 
+    it.each([['a NUL byte', 'web\u0000'], ['non-ASCII characters', 'ᥘ𐋬'], ['a space', 'a b']])(
+      'answers 401 invalid_client, not a server error, to a client_id with %s',
+      async (_name, clientId) => {
+        const res = await calls.post('/oauth2/token', { grant_type: 'client_credentials', client_id: clientId, client_secret: 'x' });
+        expect(res.status).toBe(401);
+        expect(res.body.error).toBe('invalid_client');
+      },
+    );
+
     it('answers 401 invalid_client to a request that names no client, and creates nothing', async () => {
       // A unique scope marks anything this request could have created.
       const marker = uniqueId('anonymous-probe');

@@ -72,6 +72,8 @@ export class ClientsService {
   }
 
   async findCredentials(clientId: string): Promise<ClientCredentialsRecord | null> {
+    // No client can have such an id; and PostgreSQL refuses text with a NUL byte (a 500, not a 401).
+    if (!CLIENT_ID_PATTERN.test(clientId)) return null;
     const rows: Array<{ client_id: string; token_endpoint_auth_method: TokenEndpointAuthMethod; secret_hash: string | null; grant_types: GrantType[]; disabled: boolean }> =
       await this.dataSource.query(
         `SELECT client_id, token_endpoint_auth_method, secret_hash, grant_types, disabled_at IS NOT NULL AS disabled
