@@ -49,7 +49,7 @@ export async function startServer(config: AppConfig): Promise<RunningServer> {
       // the host's other routes take no bodies.
       bodyParser: false,
     });
-    app.set('trust proxy', false);
+    app.set('trust proxy', config.trustProxy);
     app.disable('x-powered-by');
     answerMalformedRequests(app.getHttpServer());
     // Endpoint URLs are <issuer>/<route> (RFC 8414 §2): an issuer with a path serves every route under

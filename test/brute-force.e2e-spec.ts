@@ -88,4 +88,15 @@ describe('brute-force protection of client authentication', () => {
       expect(res.status).toBe(200);
     }
   });
+
+  it("cannot be turned against a public client: wrong secrets sent with its id never block its own logout", async () => {
+    const app = await fx.client('none');
+    for (let i = 0; i < 6; i++) {
+      expect([401, 429]).toContain((await revokeFrom(server, '127.0.0.90', `token=x&client_id=${app.client_id}&client_secret=guess${i}`)).status);
+    }
+    const login = await fx.login(app.client_id);
+    const res = await revokeFrom(server, '127.0.0.91', `token=${login.access_token}&client_id=${app.client_id}`);
+    expect(res.status).toBe(200);
+    expect((await fx.grantState(login.grant_id)).grantRevoked).toBe(true);
+  });
 });

@@ -44,8 +44,12 @@ export class ClientAuthGuard implements CanActivate {
       req[CLIENT_KEY] = null;
       return true;
     }
+    // Brute-force protection guards secrets: only requests that present one are counted or held back.
+    // A public client (client_id alone) has nothing to guess, and must not be lockable by strangers:
+    // anyone could otherwise block every user's logout by sending its id with wrong secrets.
+    const guarded = presented.secret !== undefined;
     const address = req.ip ?? req.socket.remoteAddress;
-    const wait = this.limiter.retryAfter(presented.clientId, address);
+    const wait = guarded ? this.limiter.retryAfter(presented.clientId, address) : 0;
     if (wait > 0) {
       // RFC 8628 §3.5's slow_down is the registered OAuth code for "too many requests, back off".
       throw new OAuthException('slow_down', `Too many failed client authentications; retry in ${wait} seconds.`, 429, { 'Retry-After': String(wait) });
@@ -53,7 +57,7 @@ export class ClientAuthGuard implements CanActivate {
     try {
       req[CLIENT_KEY] = await this.authenticate(presented);
     } catch (err) {
-      if (err instanceof OAuthException && err.error === 'invalid_client') this.limiter.recordFailure(presented.clientId, address);
+      if (guarded && err instanceof OAuthException && err.error === 'invalid_client') this.limiter.recordFailure(presented.clientId, address);
       throw err;
     }
     return true;

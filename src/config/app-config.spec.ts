@@ -40,6 +40,8 @@ describe('configuration', () => {
     ['DATABASE_POOL_SIZE', '0'],
     ['LOG_LEVEL', 'loud'],
     ['ISSUER', 'not a url'],
+    ['ACCESS_TOKEN_TTL_SECONDS', '3000000000'],
+    ['TRUST_PROXY', 'sometimes'],
     ['TOKEN_PATH', 'oauth2 token'],
     ['INTROSPECTION_PATH', 'x?y'],
     ['TOKEN_RETENTION_DAYS', '0'],
@@ -87,5 +89,16 @@ describe('configuration', () => {
 
   it('refuses equal access and refresh prefixes', () => {
     expect(() => loadConfig({ ACCESS_TOKEN_PREFIX: 'tok_', REFRESH_TOKEN_PREFIX: 'tok_' })).toThrow('must differ');
+  });
+
+  it('refuses two OAuth endpoints on the same path', () => {
+    expect(() => loadConfig({ REVOCATION_PATH: 'oauth2/token' })).toThrow(/must differ/);
+  });
+
+  it('reads TRUST_PROXY as Express takes it', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
   });
 });

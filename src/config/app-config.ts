@@ -41,6 +41,8 @@ export interface DiscoverySettings {
 export interface AppConfig {
   port: number;
   host: string;
+  /** Express's `trust proxy` setting: which hops may set X-Forwarded-For (client addresses for brute-force limits). */
+  trustProxy: boolean | number | string;
   issuer: string;
   database: DatabaseSettings;
   tokens: TokenSettings;
@@ -66,11 +68,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!(err instanceof InvalidIssuerError)) throw err;
     throw new ConfigError(`Invalid configuration: ISSUER=${JSON.stringify(vars.ISSUER ?? issuer)}: ${err.reason}`);
   }
+  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
+  if (new Set(paths).size !== paths.length) {
+    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH and INTROSPECTION_PATH must differ (got ${paths.join(', ')})`);
+  }
   // One CORS policy for every OAuth endpoint of the host app.
   const cors = { corsOrigins: vars.CORS_ORIGINS.split(',').map((o) => o.trim()), corsMaxAgeSeconds: vars.CORS_MAX_AGE_SECONDS };
   return {
     port: vars.PORT,
     host: vars.HOST,
+    trustProxy: vars.TRUST_PROXY === 'true' ? true : vars.TRUST_PROXY === 'false' ? false : /^\d+$/.test(vars.TRUST_PROXY) ? Number(vars.TRUST_PROXY) : vars.TRUST_PROXY,
     issuer,
     database: {
       url: vars.DATABASE_URL,

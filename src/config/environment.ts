@@ -25,6 +25,12 @@ export class EnvironmentVariables {
   @IsString()
   HOST = '0.0.0.0';
 
+  /** Express's `trust proxy`: false, true, a hop count, or a comma list of proxy addresses/subnets. */
+  @Matches(/^(true|false|\d+|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*|loopback|linklocal|uniquelocal)$/, {
+    message: 'TRUST_PROXY must be false, true, a number of hops, or a comma list of proxy addresses',
+  })
+  TRUST_PROXY = 'false';
+
   @Transform(emptyToUndefined) @IsOptional() @IsString()
   ISSUER?: string;
 
@@ -52,10 +58,11 @@ export class EnvironmentVariables {
   @Matches(TOKEN_PREFIX_PATTERN, { message: 'REFRESH_TOKEN_PREFIX must be 2-15 lower-case letters or digits followed by "_"' })
   REFRESH_TOKEN_PREFIX = 'ort_';
 
-  @Transform(toInt) @IsInt() @Min(1)
+  // Bounded by PostgreSQL's integer, which the SQL functions take lifetimes in.
+  @Transform(toInt) @IsInt() @Min(1) @Max(2147483647)
   ACCESS_TOKEN_TTL_SECONDS = 3600;
 
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt) @IsInt() @Min(1) @Max(2147483647)
   REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
