@@ -152,8 +152,13 @@ export class TokenLifecycle1795322263980 implements MigrationInterface {
         n_refresh integer;
         n_grants integer;
       BEGIN
+        -- An expired access token stays while the refresh token issued with it is live: logging out
+        -- with a stale access token must still find the grant (and kill that refresh token).
         SELECT coalesce(array_agg(x.id), '{}') INTO v_access FROM (
-          (SELECT a.id FROM access_tokens a WHERE a.expires_at < p_cutoff LIMIT p_limit)
+          (SELECT a.id FROM access_tokens a WHERE a.expires_at < p_cutoff
+             AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.access_token_id = a.id AND r.revoked_at IS NULL
+                             AND r.consumed_at IS NULL AND (r.expires_at IS NULL OR r.expires_at >= p_cutoff))
+             LIMIT p_limit)
           UNION
           (SELECT a.id FROM access_tokens a WHERE a.revoked_at < p_cutoff LIMIT p_limit)
           LIMIT p_limit

@@ -114,6 +114,16 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     expect(await db.grant(login.grant_id)).toMatchObject({ revoked: true });
   });
 
+  it('keeps an access token expired long ago while the refresh token issued with it is live, so logging out with it still revokes the grant', async () => {
+    const login = await fx.login(app.client_id);
+    await server.pool.query(`UPDATE access_tokens SET expires_at = now() - interval '40 days' WHERE grant_id = $1`, [login.grant_id]);
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0 });
+    expect((await calls.revoke(login.access_token, app)).status).toBe(200);
+    expect(await fx.grantState(login.grant_id)).toMatchObject({ grantRevoked: true, liveRefresh: 0 });
+    // Once nothing live depends on it, the long-expired access token is stale like any other.
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 0, deleted_grants: 0 });
+  });
+
   it('deletes a revoked grant left without tokens once its own revocation is past retention', async () => {
     const login = await fx.login(app.client_id);
     await calls.revoke(login.access_token, app);
