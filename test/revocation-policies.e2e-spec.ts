@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { generateToken } from '../src/tokens/token-format';
 import { RevocationEvents } from '../src/revocation/revocation-events';
 import type { RevocationEvent } from '../src/revocation/revocation-event';
 import { basic, Fixtures } from './support/fixtures';
@@ -109,6 +110,6 @@ describe('REVOCATION_FOREIGN_CLIENT=reject (strict RFC 7009)', () => {
   });
 
   it('still answers 200 for unknown tokens (no oracle for tokens that do not exist)', async () => {
-    expect((await ctx.revokeAs('oat_unknown', ctx.other)).status).toBe(200);
+    expect((await ctx.revokeAs(generateToken('oat_'), ctx.other)).status).toBe(200);
   });
 });

@@ -71,8 +71,10 @@ export function readOAuthForm(req: Request): OAuthFormParams {
   const r = req as FormRequest;
   const cached = r[FORM_STATE];
   if (cached) return cached;
+  // Express 5 parses req.query anew on every read: read it once.
+  const query = req.query;
   for (const name of URI_FORBIDDEN) {
-    if (req.query?.[name] !== undefined) {
+    if (query?.[name] !== undefined) {
       throw OAuthException.invalidRequest(`Send ${name} in the form-encoded request body, not in the URL.`);
     }
   }
