@@ -26,16 +26,19 @@ export class TokenCleanupScheduler implements OnApplicationBootstrap, OnModuleDe
     this.timer.unref();
   }
 
-  /** Waits for a run in progress, so the database is not closed under it. */
+  /** Ends a run in progress after its current batch, so shutdown neither waits long nor closes the database under it. */
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
   }
 
+  private stopping = false;
+
   runOnce(): Promise<void> {
     this.running ??= this.cleanup
-      .cleanup()
+      .cleanup(() => this.stopping)
       .then((r) => {
         if (r.deleted_access_tokens + r.deleted_refresh_tokens + r.deleted_grants > 0) {
           this.logger.log(`Deleted ${r.deleted_access_tokens} access tokens, ${r.deleted_refresh_tokens} refresh tokens and ${r.deleted_grants} grants past retention`);

@@ -33,7 +33,8 @@ export class TokenCleanupService {
     @Inject(OAUTH_CORE_OPTIONS) private readonly options: ResolvedOAuthCoreOptions,
   ) {}
 
-  async cleanup(): Promise<TokenCleanupResult> {
+  /** `stop`: asked between batches; true ends the run early (shutdown), leaving the rest to the next run. */
+  async cleanup(stop: () => boolean = () => false): Promise<TokenCleanupResult> {
     const { days, cleanupBatchSize: limit } = this.options.retention;
     // One cutoff for the whole run, so that a long run does not chase rows that only just became stale.
     const [{ cutoff }]: Array<{ cutoff: Date }> = await this.dataSource.query(`SELECT now() - make_interval(days => $1) AS cutoff`, [days]);
@@ -48,9 +49,9 @@ export class TokenCleanupService {
       total.deleted_grants += batch.deleted_grants;
       // Every batch that goes on deletes something, so the loop ends; rows skipped because their grant
       // was busy are left to the next run.
-      if (batch.deleted_access_tokens + batch.deleted_refresh_tokens + batch.deleted_grants === 0) break;
+      if (batch.deleted_access_tokens + batch.deleted_refresh_tokens + batch.deleted_grants === 0 || stop()) break;
     }
-    for (;;) {
+    while (!stop()) {
       const [{ deleted }]: Array<{ deleted: number }> = await this.dataSource.query('SELECT oauth_cleanup_revoked_grants($1, $2) AS deleted', [cutoff, limit]);
       total.deleted_grants += deleted;
       if (deleted < limit) break;
