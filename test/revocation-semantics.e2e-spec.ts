@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import request from 'supertest';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { Client } from 'pg';
 import { RevocationEvents } from '../src/revocation/revocation-events';
 import type { RevocationEvent } from '../src/revocation/revocation-event';
 import { generateToken, hashToken } from '../src/tokens/token-format';
@@ -67,10 +67,14 @@ describe('POST /oauth2/revoke: what is revoked (RFC 7009 + Matrix grant-wide sem
           [login.grant_id, Math.min(50, extraPairs - i)],
         );
       }
-      const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query');
+      // Every statement any path sends, TypeORM's or a prepared one, goes through pg's Client#query.
+      const spy = jest.spyOn(Client.prototype, 'query');
       try {
         expect((await revoke(login.access_token, `&client_id=${publicClient}`)).status).toBe(200);
-        return spy.mock.calls.map((call) => String(call[0]).replace(/\s+/g, ' ').trim());
+        return spy.mock.calls.map((call) => {
+          const q = call[0] as string | { text: string };
+          return (typeof q === 'string' ? q : q.text).replace(/\s+/g, ' ').trim();
+        });
       } finally {
         spy.mockRestore();
         const state = await fx.grantState(login.grant_id);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ClientEntity, GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from './client.entity';
 import { generateClientSecret, hashClientSecret } from './client-secret';
+import { PreparedStatement } from '../database/prepared-statement';
 
 export interface CreateClientInput {
   clientId: string;
@@ -26,6 +27,19 @@ export interface ClientCredentialsRecord {
   grantTypes: GrantType[];
   disabled: boolean;
 }
+
+/** Client authentication runs this on every authenticated request. */
+const FIND_CREDENTIALS = new PreparedStatement<{
+  client_id: string;
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  secret_hash: string | null;
+  grant_types: GrantType[];
+  disabled: boolean;
+}>(
+  'oauth_find_client_credentials',
+  `SELECT client_id, token_endpoint_auth_method, secret_hash, grant_types, disabled_at IS NOT NULL AS disabled
+   FROM clients WHERE client_id = $1`,
+);
 
 export class ClientInputError extends Error {
   override name = 'ClientInputError';
@@ -74,13 +88,7 @@ export class ClientsService {
   async findCredentials(clientId: string): Promise<ClientCredentialsRecord | null> {
     // No client can have such an id; and PostgreSQL refuses text with a NUL byte (a 500, not a 401).
     if (!CLIENT_ID_PATTERN.test(clientId)) return null;
-    const rows: Array<{ client_id: string; token_endpoint_auth_method: TokenEndpointAuthMethod; secret_hash: string | null; grant_types: GrantType[]; disabled: boolean }> =
-      await this.dataSource.query(
-        `SELECT client_id, token_endpoint_auth_method, secret_hash, grant_types, disabled_at IS NOT NULL AS disabled
-         FROM clients WHERE client_id = $1`,
-        [clientId],
-      );
-    const row = rows[0];
+    const [row] = await FIND_CREDENTIALS.run(this.dataSource, [clientId]);
     if (!row) return null;
     return {
       clientId: row.client_id,

@@ -9,6 +9,7 @@ import { hashToken, parseTokenKind, TokenKind } from '../tokens/token-format';
 import { ForeignClientPolicy, resolveRevocationOptions, ResolvedRevocationOptions } from './revocation-options.interface';
 import { REVOCATION_OPTIONS } from './revocation.module-definition';
 import { RevocationEvents } from './revocation-events';
+import { PreparedStatement } from '../database/prepared-statement';
 
 /**
  * `revoked`: this call revoked the grant. `already_revoked`, `not_found`: nothing to do.
@@ -23,6 +24,12 @@ interface RevokeRow {
   subject: string | null;
   scope: string | null;
 }
+
+/** The revoke path's one statement (see migrations/1763790000001-revocation-functions.ts). */
+const REVOKE_TOKEN = new PreparedStatement<RevokeRow>(
+  'oauth_revoke_token',
+  'SELECT outcome, grant_id, client_id, subject, scope FROM oauth_revoke_token($1, $2, $3, $4)',
+);
 
 @Injectable()
 export class RevocationService {
@@ -62,10 +69,7 @@ export class RevocationService {
     // RFC 7009 §2.1: the hint is only an optimisation; the prefix tells the type for certain.
     const kind = parseTokenKind(token, this.core.tokenPrefixes);
     if (!kind) return 'not_found';
-    const rows: RevokeRow[] = await this.dataSource.query(
-      'SELECT outcome, grant_id, client_id, subject, scope FROM oauth_revoke_token($1, $2, $3, $4)',
-      [hashToken(token), kind, revokingClientId, foreignClient],
-    );
+    const rows = await REVOKE_TOKEN.run(this.dataSource, [hashToken(token), kind, revokingClientId, foreignClient]);
     return this.finish(rows[0], kind, revokingClientId);
   }
 
