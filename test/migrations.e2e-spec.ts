@@ -44,7 +44,8 @@ describe('migrations', () => {
       expect(shown.stdout).toMatch(/\[X\].*InitialSchema1763790000000/);
       expect(shown.stdout).toMatch(/\[X\].*RevocationFunctions1763790000001/);
       expect(shown.stdout).toMatch(/\[X\].*TokenLifecycle1795322263980/);
-      for (let i = 0; i < 3; i++) expect((await run('npm', ['run', '--silent', 'migration:revert'], db.env)).code).toBe(0);
+      expect(shown.stdout).toMatch(/\[X\].*HotRevocation1795426765522/);
+      for (let i = 0; i < 4; i++) expect((await run('npm', ['run', '--silent', 'migration:revert'], db.env)).code).toBe(0);
       expect(await db.tables()).toEqual([]);
       const after = await run('npm', ['run', '--silent', 'migration:show'], db.env);
       expect(after.stdout).toMatch(/\[ \].*InitialSchema1763790000000/);

@@ -21,7 +21,6 @@ export class AccessTokenEntity {
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 
-  @Index('access_tokens_revoked_at_idx', { where: 'revoked_at IS NOT NULL' })
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
 

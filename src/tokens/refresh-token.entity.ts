@@ -27,7 +27,6 @@ export class RefreshTokenEntity {
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
 
-  @Index('refresh_tokens_revoked_at_idx', { where: 'revoked_at IS NOT NULL' })
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
 
