@@ -55,7 +55,8 @@ export function bufferOAuthBody(req: Request, done: () => void): void {
     }
   };
   req.on('data', onData);
-  req.once('end', () => finish(Buffer.concat(chunks).toString('utf8')));
+  // A form this small nearly always arrives in one chunk: no copy then.
+  req.once('end', () => finish((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8')));
   req.once('error', () => finish(OAuthException.invalidRequest('The request body could not be read.')));
 }
 
@@ -71,11 +72,13 @@ export function readOAuthForm(req: Request): OAuthFormParams {
   const r = req as FormRequest;
   const cached = r[FORM_STATE];
   if (cached) return cached;
-  // Express 5 parses req.query anew on every read: read it once.
-  const query = req.query;
-  for (const name of URI_FORBIDDEN) {
-    if (query?.[name] !== undefined) {
-      throw OAuthException.invalidRequest(`Send ${name} in the form-encoded request body, not in the URL.`);
+  // Express 5 parses req.query anew on every read: read it once, and only when the URL has a query.
+  if (req.url.includes('?')) {
+    const query = req.query;
+    for (const name of URI_FORBIDDEN) {
+      if (query?.[name] !== undefined) {
+        throw OAuthException.invalidRequest(`Send ${name} in the form-encoded request body, not in the URL.`);
+      }
     }
   }
   if (!isFormUrlEncoded(req.headers['content-type'])) {
