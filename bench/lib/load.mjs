@@ -1,0 +1,81 @@
+// The load generator: autocannon's programmatic API, one request body per request from a feeder.
+import autocannon from 'autocannon';
+
+/**
+ * Runs autocannon against 127.0.0.1:`port` with POST `path`. `nextBody()` gives each request's form body
+ * (each request its own token); when it returns null the run stops early and is marked exhausted.
+ * `duration` (s) or `amount` (requests) bounds the run. `onBody(status, body)`, if given, sees every answer.
+ */
+export function runLoad({ port, path, headers, nextBody, connections, duration, amount, onBody }) {
+  let exhausted = false;
+  let instance;
+  const request = {
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    setupRequest(req) {
+      let body = nextBody();
+      if (body === null) {
+        // autocannon cannot skip a request: send a harmless one and stop the run.
+        if (!exhausted) setImmediate(() => instance.stop());
+        exhausted = true;
+        body = 'token=exhausted';
+      }
+      req.body = body;
+      return req;
+    },
+  };
+  if (onBody) request.onResponse = (status, body) => onBody(status, body);
+  // autocannon's own histogram keeps whole milliseconds of 2xx answers only: keep every answer's exact time.
+  const latencies = [];
+  return new Promise((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        pipelining: 1,
+        timeout: 10,
+        ...(amount ? { amount } : { duration }),
+        requests: [request],
+      },
+      (err, result) => (err ? reject(err) : resolve(summarise(result, latencies, exhausted))),
+    );
+    instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+  });
+}
+
+const round = (n, digits = 2) => (n === undefined || n === null || Number.isNaN(n) ? null : Number(n.toFixed(digits)));
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** The numbers kept from an autocannon result and the answers' times (ms). */
+function summarise(r, latencies, exhausted) {
+  const total = r.requests.total;
+  const sorted = Float64Array.from(latencies).sort();
+  const mean = sorted.reduce((s, v) => s + v, 0) / (sorted.length || 1);
+  return {
+    requests: total,
+    duration_s: round(r.duration, 3),
+    requests_per_s: round(total / r.duration, 1),
+    latency_ms: {
+      samples: sorted.length,
+      mean: round(mean),
+      p50: round(percentile(sorted, 50)),
+      p90: round(percentile(sorted, 90)),
+      p99: round(percentile(sorted, 99)),
+      p99_9: round(percentile(sorted, 99.9)),
+      max: round(sorted[sorted.length - 1]),
+    },
+    autocannon_latency_ms: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max },
+    status_counts: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, v]) => [code, v.count])),
+    non_2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    resets: r.resets ?? 0,
+    mismatches: r.mismatches ?? 0,
+    exhausted,
+  };
+}
