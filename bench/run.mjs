@@ -5,8 +5,8 @@
 //   1. build (npm run build), a bench database nor_bench_<run>_main: the module's migrations, a confidential
 //      client from the admin CLI, BENCH_GRANTS grants (access + refresh token each) loaded with COPY, and the
 //      peer's own table in the same database with as many grants minted through oidc-provider's models;
-//   2. scenarios, each on a freshly started server after VACUUM ANALYZE + CHECKPOINT, a warm-up, then the
-//      measured phase, 32 connections, every request a token no earlier request used:
+//   2. scenarios, each on a freshly started server after VACUUM ANALYZE, CHECKPOINT and pg_prewarm of the
+//      tables, a warm-up, then the measured phase, 32 connections, every request a token no earlier request used:
 //        revoke_live       module, floor, peer: revoke live tokens (half access, half refresh, one per grant),
 //                          confidential client, client_secret_basic
 //        revoke_unknown    module: well-formed tokens that are not stored
@@ -177,7 +177,7 @@ function delta(before, after) {
  */
 async function scenario({ id, title, db, server, tables, counts, path: urlPath, headers, bodies, onBody, amount, nodeArgs, grants }) {
   log(`\n[${id} / ${server.name}] ${title}`);
-  await settle(db.url, tables);
+  const prewarmed = await settle(db.url, tables);
   const before = await databaseCounts(db, counts);
   running = await startServer({ ...server, cwd: root, port: PORT, nodeArgs });
   try {
@@ -218,6 +218,7 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
       // Share of the machine's CPU (all cores) that other processes used during the measured phase.
       others_cpu_share: cpu.others_ms === null ? null : Number((cpu.others_ms / (measured.duration_s * 1000 * os.cpus().length)).toFixed(3)),
       database_delta: delta(before, after),
+      prewarmed,
       server_exit: exit,
       server_stderr: stderr ? stderr.split('\n').slice(-20) : [],
       window_us: { from: fromUs, to: toUs },

@@ -49,7 +49,7 @@ out(
   '## Settings',
   '',
   `- ${s.connections} connections, ${s.warmup_s} s warm-up then ${s.duration_s} s measured per scenario, each on a freshly started server ` +
-    'after `VACUUM (ANALYZE)` and `CHECKPOINT`',
+    'after `VACUUM (ANALYZE)`, `CHECKPOINT` and `pg_prewarm` of the tables and indexes',
   `- a pool of ${s.pool_size} PostgreSQL connections in all three servers (the module's default \`DATABASE_POOL_SIZE\`)`,
   `- ${s.grants.toLocaleString('en')} grants (an access and a refresh token each) for the module and the floor, and as many for the peer in its own table of the same database; ` +
     'every request presents a token no earlier request presented, and each revoked token belongs to a grant no earlier request touched',
