@@ -12,7 +12,9 @@
 //        revoke_unknown    module: well-formed tokens that are not stored
 //        revoke_anonymous  module: live tokens, no client authentication
 //        introspect_live   module: POST /oauth2/introspect of live tokens, confidential client, Basic
-//        profile           module under node --cpu-prof, revoke_live again (not comparable: profiler cost)
+//        profile           module and floor under node --cpu-prof, revoke_live again (not comparable:
+//                          the profiler's cost), split by kind of code
+//      A phase during which other processes used over 10% of the machine is repeated once (BENCH_RETRY_NOISY).
 //   3. scale: revoke_live on the module with 10,000 and 1,000,000 grants (a database each), the same fixed
 //      number of requests on both (a 10,000-grant database has only 10,000 grants to revoke);
 //   4. results in bench/results/<timestamp>.json, a table on stdout; `npm run bench:summary` turns a results
@@ -21,7 +23,8 @@
 // Settings (environment): BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/), BENCH_QUICK=1 (short
 // phases, fewer grants, no scale, no profile: for development), BENCH_SCALE=0|1, BENCH_PROFILE=0|1,
 // BENCH_PEER=0|1, BENCH_DURATION / BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL_SIZE, BENCH_GRANTS,
-// BENCH_SCALE_GRANTS (list), BENCH_SCALE_WARMUP / BENCH_SCALE_REQUESTS, BENCH_SKIP_BUILD=1.
+// BENCH_SCALE_GRANTS (list), BENCH_SCALE_WARMUP / BENCH_SCALE_REQUESTS, BENCH_RETRY_NOISY=0|1,
+// BENCH_SKIP_BUILD=1.
 // `node bench/run.mjs --cleanup` drops bench databases an interrupted run left behind.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,8 +57,9 @@ const settings = {
   profile: flag('BENCH_PROFILE', !quick),
   scale: flag('BENCH_SCALE', !quick),
   scale_grants: (env.BENCH_SCALE_GRANTS || '10000,1000000').split(',').map(Number),
-  scale_warmup_requests: num('BENCH_SCALE_WARMUP', 1_500),
-  scale_requests: num('BENCH_SCALE_REQUESTS', 8_000),
+  scale_warmup_requests: num('BENCH_SCALE_WARMUP', 2_000),
+  scale_requests: num('BENCH_SCALE_REQUESTS', 7_500),
+  retry_noisy: flag('BENCH_RETRY_NOISY', true),
 };
 const CLIENT_ID = 'bench';
 const PORT = 3917;
@@ -175,12 +179,15 @@ function delta(before, after) {
  * One scenario on one server: settle the database, start the server, warm up, measure (with the CPU time
  * of the server, PostgreSQL and autocannon), let in-flight requests finish, stop the server.
  */
-async function scenario({ id, title, db, server, tables, counts, path: urlPath, headers, bodies, onBody, amount, nodeArgs, grants }) {
+async function scenario({ id, title, db, server, tables, counts, path: urlPath, headers, bodies, checkBody, amount, nodeArgs, grants }) {
   log(`\n[${id} / ${server.name}] ${title}`);
   const prewarmed = await settle(db.url, tables);
   const before = await databaseCounts(db, counts);
   running = await startServer({ ...server, cwd: root, port: PORT, nodeArgs });
   try {
+    let unexpected = 0;
+    const onBody = checkBody && ((status, body) => void (checkBody(status, body) || unexpected++));
+    const kinds0 = { ...bodies.counts };
     const load = { port: PORT, path: urlPath, headers, connections: settings.connections, onBody };
     const warmup = await runLoad({
       ...load,
@@ -208,7 +215,8 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
       grants,
       warmup,
       measured,
-      token_kinds: bodies.counts ?? null,
+      token_kinds: bodies.counts ? delta(kinds0, bodies.counts) : null,
+      unexpected_bodies: checkBody ? unexpected : null,
       cpu_ms: cpu,
       cpu_us_per_request: {
         server: perRequest(cpu.server_ms),
@@ -226,6 +234,7 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
     if (result.others_cpu_share > 0.05) log(`  !! other processes used ${(100 * result.others_cpu_share).toFixed(0)}% of the machine meanwhile: noisy`);
     if (measured.non_2xx || measured.errors || warmup.non_2xx || warmup.errors) log(`  !! non-2xx or errors: ${JSON.stringify(measured.status_counts)}`);
     if (measured.exhausted || warmup.exhausted) log('  !! ran out of tokens: seed more grants (BENCH_GRANTS)');
+    if (unexpected) log(`  !! ${unexpected} answers were not what the scenario expects`);
     if (stderr) log(`  server stderr (last lines):\n    ${result.server_stderr.join('\n    ')}`);
     return result;
   } catch (err) {
@@ -233,6 +242,24 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
     running = null;
     throw err;
   }
+}
+
+const NOISY = 0.1;
+
+/**
+ * A scenario that is repeated once, after a pause, when other processes used more than 10% of the machine
+ * during its measured phase (someone else's build or test run); the quieter attempt is kept, the other is
+ * recorded in `noisy_attempt`. Runs bounded by a request count are not repeated: their tokens are counted.
+ */
+async function quietScenario(args) {
+  const first = await scenario(args);
+  if (!settings.retry_noisy || args.amount || !(first.others_cpu_share > NOISY)) return first;
+  log('  repeating once in 15 s: the machine was busy with other work');
+  await sleep(15_000);
+  const second = await scenario(args);
+  const [kept, dropped] = second.others_cpu_share < first.others_cpu_share ? [second, first] : [first, second];
+  kept.noisy_attempt = { others_cpu_share: dropped.others_cpu_share, measured: dropped.measured, cpu_us_per_request: dropped.cpu_us_per_request };
+  return kept;
 }
 
 function describe(r) {
@@ -355,11 +382,11 @@ async function main() {
   const add = (r) => results.scenarios.push(r);
   const s1 = 'revoke live tokens, one per grant, half access / half refresh; confidential client, client_secret_basic';
 
-  add(await scenario({ id: 'revoke_live', title: s1, db: main, server: moduleServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() }));
-  add(await scenario({ id: 'revoke_live', title: s1, db: main, server: floorServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() }));
+  add(await quietScenario({ id: 'revoke_live', title: s1, db: main, server: moduleServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() }));
+  add(await quietScenario({ id: 'revoke_live', title: s1, db: main, server: floorServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() }));
   if (peerFeed) {
     add(
-      await scenario({
+      await quietScenario({
         id: 'revoke_live',
         title: s1,
         db: main,
@@ -382,7 +409,7 @@ async function main() {
     },
   };
   add(
-    await scenario({
+    await quietScenario({
       id: 'revoke_unknown',
       title: 'revoke well-formed tokens that are not stored; confidential client, client_secret_basic',
       db: main,
@@ -394,7 +421,7 @@ async function main() {
     }),
   );
   add(
-    await scenario({
+    await quietScenario({
       id: 'revoke_anonymous',
       title: 'revoke live tokens without client authentication (a secret scanner)',
       db: main,
@@ -405,9 +432,8 @@ async function main() {
       bodies: feed.bodies(),
     }),
   );
-  let inactive = 0;
   add(
-    await scenario({
+    await quietScenario({
       id: 'introspect_live',
       title: 'introspect live tokens (each once, half access / half refresh); confidential client, client_secret_basic',
       db: main,
@@ -416,38 +442,40 @@ async function main() {
       path: '/oauth2/introspect',
       headers: { authorization: auth },
       bodies: feed.bodies(),
-      onBody: (status, body) => {
-        if (status === 200 && !body.startsWith('{"active":true')) inactive++;
-      },
+      // Every token is live: every answer must say so.
+      checkBody: (status, body) => status === 200 && body.startsWith('{"active":true'),
     }),
   );
-  results.scenarios.at(-1).inactive_answers = inactive;
-  if (inactive) log(`  !! ${inactive} introspection answers were not active`);
 
   if (settings.profile) {
-    const dir = path.join(root, 'bench/results/profiles', runId);
-    mkdirSync(dir, { recursive: true });
-    const r = await scenario({
-      id: 'profile',
-      title: `${s1}; module under node --cpu-prof`,
-      db: main,
-      server: moduleServer(main),
-      ...moduleCounts,
-      path: '/oauth2/revoke',
-      headers: { authorization: auth },
-      bodies: feed.bodies(),
-      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
-    });
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    results.profile = {
-      file: file ? path.relative(root, path.join(dir, file)) : null,
-      run: { requests_per_s: r.measured.requests_per_s, latency_ms: r.measured.latency_ms, non_2xx: r.measured.non_2xx, errors: r.measured.errors },
-      cpu_ms: r.cpu_ms,
-      cpu_us_per_request: r.cpu_us_per_request,
-      window_us: r.window_us,
-      ...(file ? analyseProfile(path.join(dir, file), { fromUs: r.window_us.from, toUs: r.window_us.to, requests: r.measured.requests }) : {}),
-    };
-    log(`  profile: ${results.profile.file}`);
+    // The module, and the floor for comparison, under the V8 sampling profiler (1 sample per ms).
+    results.profile = {};
+    for (const server of [moduleServer(main), floorServer(main)]) {
+      const dir = path.join(root, 'bench/results/profiles', runId, server.name);
+      mkdirSync(dir, { recursive: true });
+      const r = await quietScenario({
+        id: 'profile',
+        title: `${s1}; under node --cpu-prof`,
+        db: main,
+        server,
+        ...moduleCounts,
+        path: '/oauth2/revoke',
+        headers: { authorization: auth },
+        bodies: feed.bodies(),
+        nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
+      });
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      results.profile[server.name] = {
+        file: file ? path.relative(root, path.join(dir, file)) : null,
+        run: { requests_per_s: r.measured.requests_per_s, latency_ms: r.measured.latency_ms, non_2xx: r.measured.non_2xx, errors: r.measured.errors },
+        others_cpu_share: r.others_cpu_share,
+        cpu_ms: r.cpu_ms,
+        cpu_us_per_request: r.cpu_us_per_request,
+        window_us: r.window_us,
+        ...(file ? analyseProfile(path.join(dir, file), { fromUs: r.window_us.from, toUs: r.window_us.to, requests: r.measured.requests }) : {}),
+      };
+      log(`  profile: ${results.profile[server.name].file}`);
+    }
   }
   log(`\n${feed.left.toLocaleString('en')} of ${kept.length.toLocaleString('en')} module tokens left unused`);
   await forgetDatabase(main);

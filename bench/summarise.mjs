@@ -92,25 +92,36 @@ out(
   '',
 );
 
-if (r.profile?.categories) {
-  const p = r.profile;
+const prof = r.profile?.module?.categories ? r.profile : null;
+if (prof) {
+  const m = prof.module;
+  const f = prof.floor?.categories ? prof.floor : null;
+  const floorUs = new Map((f?.categories ?? []).map((c) => [c.category, c.us_per_request]));
+  const names = [...new Set([...m.categories.map((c) => c.category), ...(f?.categories ?? []).map((c) => c.category)])];
+  const moduleUs = new Map(m.categories.map((c) => [c.category, c.us_per_request]));
   out(
-    '## Where the module\'s time goes (CPU profile)',
+    "## Where the module's time goes (CPU profile)",
     '',
-    `revoke_live once more, with the module under \`node --cpu-prof\` (profiler on: ${fmt(p.run.requests_per_s)} req/s, not comparable with the table). ` +
-      `Self time of the samples in the measured phase (${fmt(p.window_ms / 1000)} s, ${p.requests.toLocaleString('en')} requests, ` +
-      `${fmt(p.busy_us_per_request, 0)} µs of busy CPU per request on the event loop thread), by kind of code; built-in functions without a script ` +
-      '(RegExp, JSON, …) count for the code that called them, and socket writes are split by whether `pg` or the HTTP answer made them.',
+    `revoke_live once more, with the server under \`node --cpu-prof\` (module ${fmt(m.run.requests_per_s)} req/s` +
+      (f ? `, floor ${fmt(f.run.requests_per_s)} req/s` : '') +
+      ' with the profiler on: not comparable with the table above). Self time of the samples taken during the measured phase, per request, ' +
+      'by kind of code, on the event loop thread. Built-in functions without a script (RegExp, JSON, …) count for the code that called ' +
+      'them; socket writes (the write system calls, which on loopback also run the receiving side of TCP) are split by whether `pg` or ' +
+      'the HTTP answer made them.',
     '',
-    '| code | ms | % of busy | µs/request |',
-    '| --- | ---: | ---: | ---: |',
-    ...p.categories.map((c) => `| ${c.category} | ${fmt(c.ms)} | ${fmt(c.pct_of_busy)} | ${fmt(c.us_per_request)} |`),
+    `| code | module µs/req | module % of busy |${f ? ' floor µs/req |' : ''}`,
+    `| --- | ---: | ---: |${f ? ' ---: |' : ''}`,
+    ...names.map((name) => {
+      const c = m.categories.find((x) => x.category === name);
+      return `| ${name} | ${fmt(moduleUs.get(name) ?? 0)} | ${fmt(c?.pct_of_busy ?? 0)} |${f ? ` ${fmt(floorUs.get(name) ?? 0)} |` : ''}`;
+    }),
+    `| **busy CPU per request** | **${fmt(m.busy_us_per_request)}** | 100.0 |${f ? ` **${fmt(f.busy_us_per_request)}** |` : ''}`,
     '',
-    'Top functions by self time:',
+    'Top functions of the module by self time:',
     '',
-    '| function | code | ms | % of busy |',
+    '| function | code | µs/req | % of busy |',
     '| --- | --- | ---: | ---: |',
-    ...p.top_functions.slice(0, 15).map((f) => `| \`${f.function.replace(/\|/g, '\\|')}\` | ${f.category} | ${fmt(f.ms)} | ${fmt(f.pct_of_busy)} |`),
+    ...m.top_functions.slice(0, 20).map((x) => `| \`${x.function.replace(/\|/g, '\\|')}\` | ${x.category} | ${fmt(x.us_per_request)} | ${fmt(x.pct_of_busy)} |`),
     '',
   );
 }

@@ -28,6 +28,8 @@ export function runLoad({ port, path, headers, nextBody, connections, duration, 
   if (onBody) request.onResponse = (status, body) => onBody(status, body);
   // autocannon's own histogram keeps whole milliseconds of 2xx answers only: keep every answer's exact time.
   const latencies = [];
+  let startedAt;
+  let lastAnswerAt;
   return new Promise((resolve, reject) => {
     instance = autocannon(
       {
@@ -35,12 +37,18 @@ export function runLoad({ port, path, headers, nextBody, connections, duration, 
         connections,
         pipelining: 1,
         timeout: 10,
+        // autocannon notices the end of an `amount` run only at its next sample tick: tick often.
+        sampleInt: 100,
         ...(amount ? { amount } : { duration }),
         requests: [request],
       },
-      (err, result) => (err ? reject(err) : resolve(summarise(result, latencies, exhausted))),
+      (err, result) => (err ? reject(err) : resolve(summarise(result, latencies, exhausted, (lastAnswerAt - startedAt) / 1000))),
     );
-    instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+    startedAt = performance.now();
+    instance.on('response', (_client, _status, _bytes, ms) => {
+      latencies.push(ms);
+      lastAnswerAt = performance.now();
+    });
   });
 }
 
@@ -52,14 +60,15 @@ function percentile(sorted, p) {
 }
 
 /** The numbers kept from an autocannon result and the answers' times (ms). */
-function summarise(r, latencies, exhausted) {
+function summarise(r, latencies, exhausted, answeringSeconds) {
   const total = r.requests.total;
   const sorted = Float64Array.from(latencies).sort();
   const mean = sorted.reduce((s, v) => s + v, 0) / (sorted.length || 1);
   return {
     requests: total,
     duration_s: round(r.duration, 3),
-    requests_per_s: round(total / r.duration, 1),
+    // From the start to the last answer: autocannon's own duration also counts the wait for its next tick.
+    requests_per_s: round(latencies.length / answeringSeconds, 1),
     latency_ms: {
       samples: sorted.length,
       mean: round(mean),

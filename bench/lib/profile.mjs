@@ -19,6 +19,7 @@ const CATEGORIES = [
   ['reflect-metadata', /node_modules\/reflect-metadata\//],
   ['other node_modules', /node_modules\//],
   ['this package (dist/src)', /\/dist\/src\//],
+  ['bench code (floor, peer)', /\/bench\/(floor|peer)\//],
   ['node: crypto', /^node:(internal\/)?crypto/],
   ['node: http', /^node:(internal\/)?_?http|^node:internal\/http/],
   ['node: net, streams, timers, events', /^node:(internal\/)?(net|stream|streams|timers|events|buffer|dns|async_hooks|process\/task_queues)/],
