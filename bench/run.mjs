@@ -8,7 +8,8 @@
 //   2. scenarios, each on a freshly started server after VACUUM ANALYZE, CHECKPOINT and pg_prewarm of the
 //      tables, a warm-up, then the measured phase, 32 connections, every request a token no earlier request used:
 //        revoke_live       module, floor, peer: revoke live tokens (half access, half refresh, one per grant),
-//                          confidential client, client_secret_basic
+//                          confidential client, client_secret_basic; BENCH_ROUNDS rounds (2), the servers in
+//                          turn then in reverse turn, pooled
 //        revoke_unknown    module: well-formed tokens that are not stored
 //        revoke_anonymous  module: live tokens, no client authentication
 //        introspect_live   module: POST /oauth2/introspect of live tokens, confidential client, Basic
@@ -23,7 +24,7 @@
 // Settings (environment): BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/), BENCH_QUICK=1 (short
 // phases, fewer grants, no scale, no profile: for development), BENCH_SCALE=0|1, BENCH_PROFILE=0|1,
 // BENCH_PEER=0|1, BENCH_DURATION / BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL_SIZE, BENCH_GRANTS,
-// BENCH_SCALE_GRANTS (list), BENCH_SCALE_WARMUP / BENCH_SCALE_REQUESTS, BENCH_RETRY_NOISY=0|1,
+// BENCH_SCALE_GRANTS (list), BENCH_SCALE_WARMUP / BENCH_SCALE_REQUESTS, BENCH_RETRY_NOISY=0|1, BENCH_ROUNDS,
 // BENCH_SKIP_BUILD=1.
 // `node bench/run.mjs --cleanup` drops bench databases an interrupted run left behind.
 import { spawn } from 'node:child_process';
@@ -33,7 +34,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, dropDatabase, listBenchDatabases, serverVersion, settle, withClient } from './lib/databases.mjs';
-import { runLoad } from './lib/load.mjs';
+import { combineLoads, runLoad } from './lib/load.mjs';
 import { MODULE_TABLES, prepareModuleDatabase, seedModuleGrants, tokenFormat } from './lib/module-seed.mjs';
 import { cpuMeter, runNode, startServer, stopServer } from './lib/processes.mjs';
 import { analyseProfile } from './lib/profile.mjs';
@@ -52,7 +53,7 @@ const settings = {
   warmup_s: num('BENCH_WARMUP', quick ? 2 : 5),
   duration_s: num('BENCH_DURATION', quick ? 5 : 20),
   pool_size: num('BENCH_POOL_SIZE', 10),
-  grants: num('BENCH_GRANTS', quick ? 50_000 : 200_000),
+  grants: num('BENCH_GRANTS', quick ? 50_000 : 300_000),
   peer: flag('BENCH_PEER', true),
   profile: flag('BENCH_PROFILE', !quick),
   scale: flag('BENCH_SCALE', !quick),
@@ -60,6 +61,7 @@ const settings = {
   scale_warmup_requests: num('BENCH_SCALE_WARMUP', 2_000),
   scale_requests: num('BENCH_SCALE_REQUESTS', 7_500),
   retry_noisy: flag('BENCH_RETRY_NOISY', true),
+  rounds: num('BENCH_ROUNDS', quick ? 1 : 2),
 };
 const CLIENT_ID = 'bench';
 const PORT = 3917;
@@ -262,6 +264,42 @@ async function quietScenario(args) {
   return kept;
 }
 
+/** revoke_live rounds of one server as one result; each round's own numbers are kept in `rounds`. */
+function combineRounds(results) {
+  if (results.length === 1) return results[0];
+  const sum = (f) => results.reduce((total, r) => total + f(r), 0);
+  const measured = combineLoads(results.map((r) => r.measured));
+  const cpu = {};
+  for (const key of Object.keys(results[0].cpu_ms)) cpu[key] = results.some((r) => r.cpu_ms[key] === null) ? null : sum((r) => r.cpu_ms[key]);
+  const perRequest = (ms) => (ms === null ? null : Number(((ms * 1000) / measured.requests).toFixed(1)));
+  const addUp = (f) => {
+    const out = {};
+    for (const r of results) for (const [k, v] of Object.entries(f(r) ?? {})) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  return {
+    ...results[0],
+    warmup: combineLoads(results.map((r) => r.warmup)),
+    measured,
+    token_kinds: addUp((r) => r.token_kinds),
+    cpu_ms: cpu,
+    cpu_us_per_request: { server: perRequest(cpu.server_ms), postgres: perRequest(cpu.postgres_ms), load_generator: perRequest(cpu.load_generator_ms) },
+    others_cpu_share: Math.max(...results.map((r) => r.others_cpu_share ?? 0)),
+    database_delta: addUp((r) => r.database_delta),
+    server_stderr: results.flatMap((r) => r.server_stderr),
+    window_us: null,
+    rounds: results.map((r) => ({
+      requests_per_s: r.measured.requests_per_s,
+      latency_ms: r.measured.latency_ms,
+      non_2xx: r.measured.non_2xx,
+      errors: r.measured.errors,
+      cpu_us_per_request: r.cpu_us_per_request,
+      others_cpu_share: r.others_cpu_share,
+      ...(r.noisy_attempt ? { noisy_attempt: r.noisy_attempt } : {}),
+    })),
+  };
+}
+
 function describe(r) {
   const bad = r.non_2xx || r.errors ? `, non-2xx ${r.non_2xx}, errors ${r.errors}` : '';
   return `${r.requests} req in ${r.duration_s} s = ${r.requests_per_s} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms${bad}`;
@@ -382,24 +420,35 @@ async function main() {
   const add = (r) => results.scenarios.push(r);
   const s1 = 'revoke live tokens, one per grant, half access / half refresh; confidential client, client_secret_basic';
 
-  add(await quietScenario({ id: 'revoke_live', title: s1, db: main, server: moduleServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() }));
-  add(await quietScenario({ id: 'revoke_live', title: s1, db: main, server: floorServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() }));
+  // revoke_live on the three servers in rounds, in turn and in reverse turn (module, floor, peer, then peer,
+  // floor, module, …), so that drift over the run (table growth, the machine's mood) falls on all of them.
+  const live = [
+    { id: 'revoke_live', title: s1, db: main, server: moduleServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() },
+    { id: 'revoke_live', title: s1, db: main, server: floorServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() },
+  ];
   if (peerFeed) {
-    add(
-      await quietScenario({
-        id: 'revoke_live',
-        title: s1,
-        db: main,
-        server: peerServer(main, peerSecret),
-        tables: ['oidc_payloads'],
-        counts: 'peer',
-        grants: settings.grants,
-        path: '/token/revocation',
-        headers: { authorization: basic('bench', peerSecret) },
-        bodies: peerFeed.bodies(),
-      }),
-    );
+    live.push({
+      id: 'revoke_live',
+      title: s1,
+      db: main,
+      server: peerServer(main, peerSecret),
+      tables: ['oidc_payloads'],
+      counts: 'peer',
+      grants: settings.grants,
+      path: '/token/revocation',
+      headers: { authorization: basic('bench', peerSecret) },
+      bodies: peerFeed.bodies(),
+    });
   }
+  const rounds = new Map(live.map((args) => [args.server.name, []]));
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const args of round % 2 === 0 ? live : [...live].reverse()) {
+      log(`\n(round ${round + 1} of ${settings.rounds})`);
+      rounds.get(args.server.name).push(await quietScenario(args));
+    }
+  }
+  for (const args of live) add(combineRounds(rounds.get(args.server.name)));
+
   const unknown = {
     counts: { access_token: 0, refresh_token: 0 },
     nextBody() {
@@ -516,9 +565,14 @@ async function main() {
   }
 
   // ---- ratios and output ----
-  const live = (server) => results.scenarios.find((s) => s.id === 'revoke_live' && s.server === server);
+  const liveOf = (server) => results.scenarios.find((s) => s.id === 'revoke_live' && s.server === server);
   const ratio = (a, b) => (a && b ? Number((a.measured.requests_per_s / b.measured.requests_per_s).toFixed(3)) : null);
-  results.ratios = { module_vs_floor: ratio(live('module'), live('floor')), module_vs_peer: ratio(live('module'), live('peer')) };
+  results.ratios = { module_vs_floor: ratio(liveOf('module'), liveOf('floor')), module_vs_peer: ratio(liveOf('module'), liveOf('peer')) };
+  // The same ratio per round, to show how far one round can be trusted.
+  results.ratios.per_round = (liveOf('module')?.rounds ?? []).map((m, i) => ({
+    module_vs_floor: liveOf('floor')?.rounds?.[i] ? Number((m.requests_per_s / liveOf('floor').rounds[i].requests_per_s).toFixed(3)) : null,
+    module_vs_peer: liveOf('peer')?.rounds?.[i] ? Number((m.requests_per_s / liveOf('peer').rounds[i].requests_per_s).toFixed(3)) : null,
+  }));
   results.total_seconds = Math.round((Date.now() - started) / 1000);
 
   const dir = path.join(root, 'bench/results');

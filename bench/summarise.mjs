@@ -66,6 +66,23 @@ out(
   '',
 );
 
+const liveRows = r.scenarios.filter((x) => x.id === 'revoke_live' && x.rounds);
+if (liveRows.length) {
+  const n = liveRows[0].rounds.length;
+  out(
+    `revoke_live ran in ${n} rounds, the servers in turn and then in reverse turn; the table pools them (requests over the summed time, ` +
+      'percentiles over all answers). Each round alone:',
+    '',
+    `| server | ${Array.from({ length: n }, (_, i) => `round ${i + 1} req/s | p99 ms`).join(' | ')} |`,
+    `| --- | ${Array.from({ length: n }, () => '---: | ---:').join(' | ')} |`,
+    ...liveRows.map((x) => `| ${x.server} | ${x.rounds.map((rd) => `${fmt(rd.requests_per_s)} | ${fmt(rd.latency_ms.p99, 2)}`).join(' | ')} |`),
+    '',
+  );
+  if (r.ratios?.per_round?.length) {
+    out(`Ratios per round: ${r.ratios.per_round.map((x, i) => `round ${i + 1}: module/floor ${fmt(x.module_vs_floor, 3)}, module/peer ${fmt(x.module_vs_peer, 3)}`).join('; ')}.`, '');
+  }
+}
+
 const noisy = [...r.scenarios, ...(r.scale?.points ?? [])].filter((x) => x.others_cpu_share > 0.05);
 if (noisy.length) {
   out(`Other processes used more than 5% of the machine during: ${noisy.map((x) => `${x.id}/${x.server}`).join(', ')}; those rows are noisy.`, '');
