@@ -17,7 +17,8 @@
 //                          the profiler's cost), split by kind of code
 //      A phase during which other processes used over 10% of the machine is repeated once (BENCH_RETRY_NOISY).
 //   3. scale: revoke_live on the module with 10,000 and 1,000,000 grants (a database each), the same fixed
-//      number of requests on both (a 10,000-grant database has only 10,000 grants to revoke);
+//      number of requests on both (a 10,000-grant database has only 10,000 grants to revoke), in BENCH_ROUNDS
+//      rounds in alternating order (the small database is seeded anew for each round), pooled;
 //   4. results in bench/results/<timestamp>.json, a table on stdout; `npm run bench:summary` turns a results
 //      file into BENCHMARKS.md. The bench databases are dropped.
 //
@@ -529,36 +530,55 @@ async function main() {
   log(`\n${feed.left.toLocaleString('en')} of ${kept.length.toLocaleString('en')} module tokens left unused`);
   await forgetDatabase(main);
 
-  // ---- scale: the same requests against a small and a large table ----
+  // ---- scale: the same requests against a small and a large table, in rounds like revoke_live ----
   if (settings.scale) {
-    const points = [];
-    for (const grants of settings.scale_grants) {
-      const db = await newDatabase(`g${grants}`);
+    const perRound = settings.scale_warmup_requests + settings.scale_requests + 2 * settings.connections + 100;
+    const dbs = new Map();
+    let seq = 0;
+    // A database with tokens left for one more round; a small one is seeded anew when it has none left.
+    const scaleDatabase = async (grants) => {
+      const known = dbs.get(grants);
+      if (known && known.feed.left >= perRound) return known;
+      if (known) await forgetDatabase(known.db);
+      const db = await newDatabase(`g${grants}_${++seq}`);
       log(`\nseeding ${db.name}: ${grants.toLocaleString('en')} grants (${elapsed()})`);
-      const scaleSecret = await prepareModuleDatabase(root, db.url, CLIENT_ID);
-      const keep = Math.min(grants, settings.scale_warmup_requests + settings.scale_requests + 2 * settings.connections + 100);
-      const tokens = await seedModuleGrants(root, db.url, { clientId: CLIENT_ID, grants, keep, log });
-      const r = await scenario({
-        id: 'revoke_live_scale',
-        title: `${s1}; ${settings.scale_warmup_requests} warm-up + ${settings.scale_requests} measured requests`,
-        db,
-        server: moduleServer(db),
-        tables: MODULE_TABLES,
-        counts: 'module',
-        grants,
-        path: '/oauth2/revoke',
-        headers: { authorization: basic(CLIENT_ID, scaleSecret) },
-        bodies: new TokenFeed(tokens, kindOf).bodies(),
-        amount: { warmup: settings.scale_warmup_requests, measured: settings.scale_requests },
-      });
-      points.push(r);
-      await forgetDatabase(db);
+      const secret = await prepareModuleDatabase(root, db.url, CLIENT_ID);
+      const tokens = await seedModuleGrants(root, db.url, { clientId: CLIENT_ID, grants, keep: Math.min(grants, perRound * settings.rounds), log });
+      const entry = { db, secret, feed: new TokenFeed(tokens, kindOf) };
+      dbs.set(grants, entry);
+      return entry;
+    };
+    const byGrants = new Map(settings.scale_grants.map((g) => [g, []]));
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const grants of round % 2 === 0 ? settings.scale_grants : [...settings.scale_grants].reverse()) {
+        const { db, secret: scaleSecret, feed: scaleFeed } = await scaleDatabase(grants);
+        log(`\n(scale round ${round + 1} of ${settings.rounds})`);
+        const r = await scenario({
+          id: 'revoke_live_scale',
+          title: `${s1}; ${settings.scale_warmup_requests} warm-up + ${settings.scale_requests} measured requests`,
+          db,
+          server: moduleServer(db),
+          tables: MODULE_TABLES,
+          counts: 'module',
+          grants,
+          path: '/oauth2/revoke',
+          headers: { authorization: basic(CLIENT_ID, scaleSecret) },
+          bodies: scaleFeed.bodies(),
+          amount: { warmup: settings.scale_warmup_requests, measured: settings.scale_requests },
+        });
+        byGrants.get(grants).push(r);
+      }
     }
+    for (const { db } of dbs.values()) await forgetDatabase(db);
+    const points = settings.scale_grants.map((g) => combineRounds(byGrants.get(g)));
     const first = points[0].measured.latency_ms.p99;
     const last = points.at(-1).measured.latency_ms.p99;
     results.scale = {
       points,
       p99_difference_ms: Number((last - first).toFixed(2)),
+      p99_difference_per_round_ms: byGrants.get(settings.scale_grants[0]).map((small, i) =>
+        Number((byGrants.get(settings.scale_grants.at(-1))[i].measured.latency_ms.p99 - small.measured.latency_ms.p99).toFixed(2)),
+      ),
       bound_ms: 20,
       within_bound: last - first <= 20,
     };

@@ -105,7 +105,7 @@ out(
     'also records its first use (an UPDATE).',
   '- **revoke_live (scale)**: revoke_live on the module against databases of different sizes, the same fixed number of requests on each ' +
     `(${s.scale_warmup_requests.toLocaleString('en')} warm-up + ${s.scale_requests.toLocaleString('en')} measured), since a database of 10,000 grants ` +
-    'holds only 10,000 revocations.',
+    `holds only 10,000 revocations; in ${s.rounds} rounds in alternating order (the small database seeded anew for each), pooled.`,
   '',
 );
 

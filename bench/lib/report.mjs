@@ -52,7 +52,10 @@ function ratioLines(results) {
     lines.push(
       `scale: p99 ${fmt(a.measured.latency_ms.p99, 2)} ms at ${a.grants.toLocaleString('en')} grants, ${fmt(b.measured.latency_ms.p99, 2)} ms at ` +
         `${b.grants.toLocaleString('en')}: ${results.scale.p99_difference_ms >= 0 ? '+' : ''}${fmt(results.scale.p99_difference_ms, 2)} ms ` +
-        `(bound +${results.scale.bound_ms} ms: ${results.scale.within_bound ? 'within' : 'EXCEEDED'})`,
+        `(bound +${results.scale.bound_ms} ms: ${results.scale.within_bound ? 'within' : 'EXCEEDED'})` +
+        (results.scale.p99_difference_per_round_ms?.length > 1
+          ? `; per round: ${results.scale.p99_difference_per_round_ms.map((d) => `${d >= 0 ? '+' : ''}${fmt(d, 2)} ms`).join(', ')}`
+          : ''),
     );
   }
   return lines;
