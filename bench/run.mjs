@@ -15,7 +15,7 @@
 //        introspect_live   module: POST /oauth2/introspect of live tokens, confidential client, Basic
 //        profile           module and floor under node --cpu-prof, revoke_live again (not comparable:
 //                          the profiler's cost), split by kind of code
-//      A phase during which other processes used over 10% of the machine is repeated once (BENCH_RETRY_NOISY).
+//      A phase during which other processes used over 10% of the machine is repeated (BENCH_RETRY_NOISY).
 //   3. scale: revoke_live on the module with 10,000 and 1,000,000 grants (a database each), the same fixed
 //      number of requests on both (a 10,000-grant database has only 10,000 grants to revoke), in BENCH_ROUNDS
 //      rounds in alternating order (the small database is seeded anew for each round), pooled;
@@ -248,20 +248,27 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
 }
 
 const NOISY = 0.1;
+let retriesLeft = 6;
 
 /**
- * A scenario that is repeated once, after a pause, when other processes used more than 10% of the machine
- * during its measured phase (someone else's build or test run); the quieter attempt is kept, the other is
- * recorded in `noisy_attempt`. Runs bounded by a request count are not repeated: their tokens are counted.
+ * A scenario that is repeated, after a pause, when other processes used more than 10% of the machine during
+ * its measured phase (someone else's build or test run): up to twice per scenario and six times per run.
+ * The quietest attempt is kept, the others are recorded in `noisy_attempts`. Runs bounded by a request
+ * count are not repeated: their tokens are counted.
  */
 async function quietScenario(args) {
-  const first = await scenario(args);
-  if (!settings.retry_noisy || args.amount || !(first.others_cpu_share > NOISY)) return first;
-  log('  repeating once in 15 s: the machine was busy with other work');
-  await sleep(15_000);
-  const second = await scenario(args);
-  const [kept, dropped] = second.others_cpu_share < first.others_cpu_share ? [second, first] : [first, second];
-  kept.noisy_attempt = { others_cpu_share: dropped.others_cpu_share, measured: dropped.measured, cpu_us_per_request: dropped.cpu_us_per_request };
+  const attempts = [await scenario(args)];
+  while (settings.retry_noisy && !args.amount && attempts.at(-1).others_cpu_share > NOISY && attempts.length < 3 && retriesLeft > 0) {
+    retriesLeft--;
+    log(`  repeating in 30 s: the machine was busy with other work`);
+    await sleep(30_000);
+    attempts.push(await scenario(args));
+  }
+  attempts.sort((a, b) => (a.others_cpu_share ?? 0) - (b.others_cpu_share ?? 0));
+  const [kept, ...dropped] = attempts;
+  if (dropped.length) {
+    kept.noisy_attempts = dropped.map((d) => ({ others_cpu_share: d.others_cpu_share, measured: d.measured, cpu_us_per_request: d.cpu_us_per_request }));
+  }
   return kept;
 }
 
@@ -296,7 +303,7 @@ function combineRounds(results) {
       errors: r.measured.errors,
       cpu_us_per_request: r.cpu_us_per_request,
       others_cpu_share: r.others_cpu_share,
-      ...(r.noisy_attempt ? { noisy_attempt: r.noisy_attempt } : {}),
+      ...(r.noisy_attempts ? { noisy_attempts: r.noisy_attempts } : {}),
     })),
   };
 }
