@@ -170,7 +170,10 @@ const countSql = {
 async function databaseCounts(db, kind) {
   return withClient(db.url, async (c) => {
     const { rows } = await c.query(countSql[kind]);
-    return kind === 'module' ? rows[0] : Object.fromEntries(rows.map((r) => [r.model, r.n]));
+    const counts = kind === 'module' ? rows[0] : Object.fromEntries(rows.map((r) => [r.model, r.n]));
+    // Pages found in shared buffers, and pages PostgreSQL had to read in (from the OS cache or the disk).
+    const stats = await c.query(`SELECT blks_hit::float8 AS blks_hit, blks_read::float8 AS blks_read FROM pg_stat_database WHERE datname = current_database()`);
+    return { ...counts, ...stats.rows[0] };
   });
 }
 

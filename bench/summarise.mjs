@@ -83,6 +83,22 @@ if (liveRows.length) {
   }
 }
 
+if (r.scale) {
+  const perReq = (x, key) => (x.database_delta?.[key] !== undefined ? x.database_delta[key] / (x.warmup.requests + x.measured.requests) : null);
+  out(
+    'Scale: what PostgreSQL did per revocation (warm-up and measured phase together):',
+    '',
+    '| grants | req/s | p99 ms | server CPU µs/req | PostgreSQL CPU µs/req | pages read into shared buffers per request | pages found there per request |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.scale.points.map(
+      (x) =>
+        `| ${x.grants.toLocaleString('en')} | ${fmt(x.measured.requests_per_s)} | ${fmt(x.measured.latency_ms.p99, 2)} | ${fmt(x.cpu_us_per_request.server, 0)} | ` +
+        `${fmt(x.cpu_us_per_request.postgres, 0)} | ${fmt(perReq(x, 'blks_read'), 2)} | ${fmt(perReq(x, 'blks_hit'), 1)} |`,
+    ),
+    '',
+  );
+}
+
 const noisy = [...r.scenarios, ...(r.scale?.points ?? [])].filter((x) => x.others_cpu_share > 0.05);
 if (noisy.length) {
   out(`Other processes used more than 5% of the machine during: ${noisy.map((x) => `${x.id}/${x.server}`).join(', ')}; those rows are noisy.`, '');
