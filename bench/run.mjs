@@ -1,0 +1,626 @@
+// npm run bench: the revocation module under load on real PostgreSQL, against a floor (bare node:http + pg
+// doing the same two statements) and a peer (oidc-provider 8 on a PostgreSQL adapter).
+//
+// What runs, in order, each server alone on the machine (PostgreSQL, the server and autocannon share it):
+//   1. build (npm run build), a bench database nor_bench_<run>_main: the module's migrations, a confidential
+//      client from the admin CLI, BENCH_GRANTS grants (access + refresh token each) loaded with COPY, and the
+//      peer's own table in the same database with as many grants minted through oidc-provider's models;
+//   2. scenarios, each on a freshly started server after VACUUM ANALYZE, CHECKPOINT and pg_prewarm of the
+//      tables, a warm-up, then the measured phase, 32 connections, every request a token no earlier request used:
+//        revoke_live       module, floor, peer: revoke live tokens (half access, half refresh, one per grant),
+//                          confidential client, client_secret_basic; BENCH_ROUNDS rounds (2), the servers in
+//                          turn then in reverse turn, pooled
+//        revoke_unknown    module: well-formed tokens that are not stored
+//        revoke_anonymous  module: live tokens, no client authentication
+//        introspect_live   module: POST /oauth2/introspect of live tokens, confidential client, Basic
+//        profile           module and floor under node --cpu-prof, revoke_live again (not comparable:
+//                          the profiler's cost), split by kind of code
+//      A phase during which other processes used over 10% of the machine is repeated (BENCH_RETRY_NOISY).
+//   3. scale: revoke_live on the module with 10,000 and 1,000,000 grants (a database each), the same fixed
+//      number of requests on both (a 10,000-grant database has only 10,000 grants to revoke), in BENCH_ROUNDS
+//      rounds in alternating order (the small database is seeded anew for each round), pooled;
+//   4. results in bench/results/<timestamp>.json, a table on stdout; `npm run bench:summary` turns a results
+//      file into BENCHMARKS.md. The bench databases are dropped.
+//
+// Settings (environment): BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/), BENCH_QUICK=1 (short
+// phases, fewer grants, no scale, no profile: for development), BENCH_SCALE=0|1, BENCH_PROFILE=0|1,
+// BENCH_PEER=0|1, BENCH_DURATION / BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL_SIZE, BENCH_GRANTS,
+// BENCH_SCALE_GRANTS (list), BENCH_SCALE_WARMUP / BENCH_SCALE_REQUESTS, BENCH_RETRY_NOISY=0|1, BENCH_ROUNDS,
+// BENCH_SKIP_BUILD=1.
+// `node bench/run.mjs --cleanup` drops bench databases an interrupted run left behind.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createDatabase, dropDatabase, listBenchDatabases, serverVersion, settle, withClient } from './lib/databases.mjs';
+import { combineLoads, runLoad } from './lib/load.mjs';
+import { MODULE_TABLES, prepareModuleDatabase, seedModuleGrants, tokenFormat } from './lib/module-seed.mjs';
+import { cpuMeter, runNode, startServer, stopServer } from './lib/processes.mjs';
+import { analyseProfile } from './lib/profile.mjs';
+import { formatTable } from './lib/report.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+const flag = (name, fallback) => (env[name] === undefined || env[name] === '' ? fallback : env[name] === '1' || env[name] === 'true');
+const num = (name, fallback) => (env[name] ? Number(env[name]) : fallback);
+
+const quick = flag('BENCH_QUICK', false);
+const settings = {
+  quick,
+  server_url: env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/',
+  connections: num('BENCH_CONNECTIONS', 32),
+  warmup_s: num('BENCH_WARMUP', quick ? 2 : 5),
+  duration_s: num('BENCH_DURATION', quick ? 5 : 20),
+  pool_size: num('BENCH_POOL_SIZE', 10),
+  grants: num('BENCH_GRANTS', quick ? 50_000 : 300_000),
+  peer: flag('BENCH_PEER', true),
+  profile: flag('BENCH_PROFILE', !quick),
+  scale: flag('BENCH_SCALE', !quick),
+  scale_grants: (env.BENCH_SCALE_GRANTS || '10000,1000000').split(',').map(Number),
+  scale_warmup_requests: num('BENCH_SCALE_WARMUP', 2_000),
+  scale_requests: num('BENCH_SCALE_REQUESTS', 7_500),
+  retry_noisy: flag('BENCH_RETRY_NOISY', true),
+  rounds: num('BENCH_ROUNDS', quick ? 1 : 2),
+};
+const CLIENT_ID = 'bench';
+const PORT = 3917;
+const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+const runId = stamp.replace('-', '_').toLowerCase();
+const log = (line) => process.stdout.write(`${line}\n`);
+
+// ---- cleanup: bench databases and the running server go whatever happens ----
+const databases = new Set();
+let running = null;
+async function cleanup() {
+  if (running) await stopServer(running, 5000).catch(() => undefined);
+  for (const name of databases) await dropDatabase(settings.server_url, name).catch(() => undefined);
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`\n${signal}: stopping, dropping bench databases`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function newDatabase(what) {
+  const name = `nor_bench_${runId}_${what}`;
+  databases.add(name);
+  return { name, url: await createDatabase(settings.server_url, name) };
+}
+
+async function forgetDatabase(db) {
+  await dropDatabase(settings.server_url, db.name);
+  databases.delete(db.name);
+}
+
+// ---- token feeds: each request takes the next token no earlier request used ----
+class TokenFeed {
+  constructor(tokens, kindOf) {
+    this.tokens = tokens;
+    this.kindOf = kindOf;
+    this.next = 0;
+  }
+
+  get left() {
+    return this.tokens.length - this.next;
+  }
+
+  /** A body source for runLoad that counts the kinds it hands out. */
+  bodies() {
+    const counts = { access_token: 0, refresh_token: 0 };
+    const nextBody = () => {
+      if (this.next >= this.tokens.length) return null;
+      const token = this.tokens[this.next++];
+      const kind = this.kindOf(token);
+      counts[kind]++;
+      // RFC 7009 §2.1 hint, correct for every token: the module and the floor ignore it, the peer uses it
+      // to look in the right place first.
+      return `token=${encodeURIComponent(token)}&token_type_hint=${kind}`;
+    };
+    return { nextBody, counts };
+  }
+}
+
+const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+// ---- servers ----
+function moduleServer(db, extra = {}) {
+  return {
+    name: 'module',
+    script: 'dist/src/main.js',
+    readyPath: '/health',
+    env: {
+      DATABASE_URL: db.url,
+      DATABASE_POOL_SIZE: String(settings.pool_size),
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      MIGRATIONS_RUN: 'true',
+      ...extra,
+    },
+  };
+}
+
+function floorServer(db) {
+  return {
+    name: 'floor',
+    script: 'bench/floor/server.mjs',
+    readyPath: '/',
+    env: { DATABASE_URL: db.url, DATABASE_POOL_SIZE: String(settings.pool_size), PORT: String(PORT), HOST: '127.0.0.1' },
+  };
+}
+
+function peerServer(db, secret) {
+  return {
+    name: 'peer',
+    script: 'bench/peer/server.mjs',
+    readyPath: '/.well-known/openid-configuration',
+    env: { DATABASE_URL: db.url, DATABASE_POOL_SIZE: String(settings.pool_size), PORT: String(PORT), HOST: '127.0.0.1', PEER_CLIENT_SECRET: secret },
+  };
+}
+
+const countSql = {
+  module: `SELECT (SELECT count(*) FROM revocation_audit)::int AS revoked_grants,
+                  (SELECT count(*) FROM access_tokens WHERE first_used_at IS NOT NULL)::int AS introspected_access_tokens`,
+  peer: `SELECT model, count(*)::int AS n FROM oidc_payloads GROUP BY model`,
+};
+
+async function databaseCounts(db, kind) {
+  return withClient(db.url, async (c) => {
+    const { rows } = await c.query(countSql[kind]);
+    const counts = kind === 'module' ? rows[0] : Object.fromEntries(rows.map((r) => [r.model, r.n]));
+    // Pages found in shared buffers, and pages PostgreSQL had to read in (from the OS cache or the disk).
+    const stats = await c.query(`SELECT blks_hit::float8 AS blks_hit, blks_read::float8 AS blks_read FROM pg_stat_database WHERE datname = current_database()`);
+    return { ...counts, ...stats.rows[0] };
+  });
+}
+
+function delta(before, after) {
+  return Object.fromEntries(Object.keys({ ...before, ...after }).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
+}
+
+/**
+ * One scenario on one server: settle the database, start the server, warm up, measure (with the CPU time
+ * of the server, PostgreSQL and autocannon), let in-flight requests finish, stop the server.
+ */
+async function scenario({ id, title, db, server, tables, counts, path: urlPath, headers, bodies, checkBody, amount, nodeArgs, grants }) {
+  log(`\n[${id} / ${server.name}] ${title}`);
+  const prewarmed = await settle(db.url, tables);
+  const before = await databaseCounts(db, counts);
+  running = await startServer({ ...server, cwd: root, port: PORT, nodeArgs });
+  try {
+    let unexpected = 0;
+    const onBody = checkBody && ((status, body) => void (checkBody(status, body) || unexpected++));
+    const kinds0 = { ...bodies.counts };
+    const load = { port: PORT, path: urlPath, headers, connections: settings.connections, onBody };
+    const warmup = await runLoad({
+      ...load,
+      nextBody: bodies.nextBody,
+      ...(amount ? { amount: amount.warmup } : { duration: settings.warmup_s }),
+    });
+    log(`  warm-up  ${describe(warmup)}`);
+    const meter = cpuMeter(running.pid, db.name);
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
+    const measured = await runLoad({ ...load, nextBody: bodies.nextBody, ...(amount ? { amount: amount.measured } : { duration: settings.duration_s }) });
+    const toUs = Number(process.hrtime.bigint() / 1000n);
+    const cpu = meter();
+    log(`  measured ${describe(measured)}`);
+    // Requests autocannon gave up on at the end are still being answered: let them finish first.
+    await sleep(1000);
+    const exit = await stopServer(running);
+    const stderr = running.stderr.trim();
+    running = null;
+    const after = await databaseCounts(db, counts);
+    const perRequest = (ms) => (ms === null ? null : Number(((ms * 1000) / measured.requests).toFixed(1)));
+    const result = {
+      id,
+      server: server.name,
+      title,
+      grants,
+      warmup,
+      measured,
+      token_kinds: bodies.counts ? delta(kinds0, bodies.counts) : null,
+      unexpected_bodies: checkBody ? unexpected : null,
+      cpu_ms: cpu,
+      cpu_us_per_request: {
+        server: perRequest(cpu.server_ms),
+        postgres: perRequest(cpu.postgres_ms),
+        load_generator: perRequest(cpu.load_generator_ms),
+      },
+      // Share of the machine's CPU (all cores) that other processes used during the measured phase.
+      others_cpu_share: cpu.others_ms === null ? null : Number((cpu.others_ms / (measured.duration_s * 1000 * os.cpus().length)).toFixed(3)),
+      database_delta: delta(before, after),
+      prewarmed,
+      server_exit: exit,
+      server_stderr: stderr ? stderr.split('\n').slice(-20) : [],
+      window_us: { from: fromUs, to: toUs },
+    };
+    if (result.others_cpu_share > 0.05) log(`  !! other processes used ${(100 * result.others_cpu_share).toFixed(0)}% of the machine meanwhile: noisy`);
+    if (measured.non_2xx || measured.errors || warmup.non_2xx || warmup.errors) log(`  !! non-2xx or errors: ${JSON.stringify(measured.status_counts)}`);
+    if (measured.exhausted || warmup.exhausted) log('  !! ran out of tokens: seed more grants (BENCH_GRANTS)');
+    if (unexpected) log(`  !! ${unexpected} answers were not what the scenario expects`);
+    if (stderr) log(`  server stderr (last lines):\n    ${result.server_stderr.join('\n    ')}`);
+    return result;
+  } catch (err) {
+    if (running) await stopServer(running, 5000).catch(() => undefined);
+    running = null;
+    throw err;
+  }
+}
+
+const NOISY = 0.1;
+let retriesLeft = 6;
+
+/**
+ * A scenario that is repeated, after a pause, when other processes used more than 10% of the machine during
+ * its measured phase (someone else's build or test run): up to twice per scenario and six times per run.
+ * The quietest attempt is kept, the others are recorded in `noisy_attempts`. Runs bounded by a request
+ * count are not repeated: their tokens are counted.
+ */
+async function quietScenario(args) {
+  const attempts = [await scenario(args)];
+  while (settings.retry_noisy && !args.amount && attempts.at(-1).others_cpu_share > NOISY && attempts.length < 3 && retriesLeft > 0) {
+    retriesLeft--;
+    log(`  repeating in 30 s: the machine was busy with other work`);
+    await sleep(30_000);
+    attempts.push(await scenario(args));
+  }
+  attempts.sort((a, b) => (a.others_cpu_share ?? 0) - (b.others_cpu_share ?? 0));
+  const [kept, ...dropped] = attempts;
+  if (dropped.length) {
+    kept.noisy_attempts = dropped.map((d) => ({ others_cpu_share: d.others_cpu_share, measured: d.measured, cpu_us_per_request: d.cpu_us_per_request }));
+  }
+  return kept;
+}
+
+/** revoke_live rounds of one server as one result; each round's own numbers are kept in `rounds`. */
+function combineRounds(results) {
+  if (results.length === 1) return results[0];
+  const sum = (f) => results.reduce((total, r) => total + f(r), 0);
+  const measured = combineLoads(results.map((r) => r.measured));
+  const cpu = {};
+  for (const key of Object.keys(results[0].cpu_ms)) cpu[key] = results.some((r) => r.cpu_ms[key] === null) ? null : sum((r) => r.cpu_ms[key]);
+  const perRequest = (ms) => (ms === null ? null : Number(((ms * 1000) / measured.requests).toFixed(1)));
+  const addUp = (f) => {
+    const out = {};
+    for (const r of results) for (const [k, v] of Object.entries(f(r) ?? {})) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  return {
+    ...results[0],
+    warmup: combineLoads(results.map((r) => r.warmup)),
+    measured,
+    token_kinds: addUp((r) => r.token_kinds),
+    cpu_ms: cpu,
+    cpu_us_per_request: { server: perRequest(cpu.server_ms), postgres: perRequest(cpu.postgres_ms), load_generator: perRequest(cpu.load_generator_ms) },
+    others_cpu_share: Math.max(...results.map((r) => r.others_cpu_share ?? 0)),
+    database_delta: addUp((r) => r.database_delta),
+    server_stderr: results.flatMap((r) => r.server_stderr),
+    window_us: null,
+    rounds: results.map((r) => ({
+      requests_per_s: r.measured.requests_per_s,
+      latency_ms: r.measured.latency_ms,
+      non_2xx: r.measured.non_2xx,
+      errors: r.measured.errors,
+      cpu_us_per_request: r.cpu_us_per_request,
+      others_cpu_share: r.others_cpu_share,
+      ...(r.noisy_attempts ? { noisy_attempts: r.noisy_attempts } : {}),
+    })),
+  };
+}
+
+function describe(r) {
+  const bad = r.non_2xx || r.errors ? `, non-2xx ${r.non_2xx}, errors ${r.errors}` : '';
+  return `${r.requests} req in ${r.duration_s} s = ${r.requests_per_s} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms${bad}`;
+}
+
+function packageVersions() {
+  const names = [
+    '@nestjs/core',
+    '@nestjs/common',
+    '@nestjs/platform-express',
+    'express',
+    'typeorm',
+    'pg',
+    'class-validator',
+    'class-transformer',
+    'oidc-provider',
+    'koa',
+    'autocannon',
+    'pg-copy-streams',
+  ];
+  const versions = {};
+  for (const name of names) {
+    try {
+      versions[name] = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+    } catch {
+      versions[name] = null;
+    }
+  }
+  versions['nestjs-oauth2-revocation'] = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+  return versions;
+}
+
+function gitDescribe() {
+  return new Promise((resolve) => {
+    const child = spawn('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', () => resolve(null));
+    child.on('close', () => resolve(out.trim() || null));
+  });
+}
+
+function npmRunBuild() {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build exited ${code}`))));
+  });
+}
+
+async function main() {
+  if (process.argv.includes('--cleanup')) {
+    for (const name of await listBenchDatabases(settings.server_url)) {
+      await dropDatabase(settings.server_url, name);
+      log(`dropped ${name}`);
+    }
+    return;
+  }
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+  if (!flag('BENCH_SKIP_BUILD', false)) {
+    log('building (npm run build)');
+    await npmRunBuild();
+  }
+  const { generateToken } = tokenFormat(root);
+  const kindOf = (token) => (token.startsWith('oat_') ? 'access_token' : 'refresh_token');
+
+  const results = {
+    run_id: runId,
+    date: new Date().toISOString(),
+    quick,
+    machine: {
+      cpu_model: os.cpus()[0]?.model ?? null,
+      cores: os.cpus().length,
+      memory_gb: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+      postgres: await serverVersion(settings.server_url),
+    },
+    packages: packageVersions(),
+    git_commit: await gitDescribe(),
+    settings: { ...settings, server_url: undefined },
+    scenarios: [],
+    scale: null,
+    profile: null,
+    ratios: null,
+  };
+  log(`machine: ${results.machine.cpu_model}, ${results.machine.cores} cores, node ${process.version}, PostgreSQL ${results.machine.postgres.version}`);
+
+  // ---- the main database: module tables + the peer's table ----
+  const main = await newDatabase('main');
+  log(`\nseeding ${main.name}: ${settings.grants.toLocaleString('en')} grants for the module (${elapsed()})`);
+  const secret = await prepareModuleDatabase(root, main.url, CLIENT_ID);
+  const kept = await seedModuleGrants(root, main.url, { clientId: CLIENT_ID, grants: settings.grants, keep: settings.grants, log });
+  const feed = new TokenFeed(kept, kindOf);
+  const auth = basic(CLIENT_ID, secret);
+  const moduleCounts = { tables: MODULE_TABLES, counts: 'module', grants: settings.grants };
+
+  let peerFeed = null;
+  const peerSecret = 'peer-' + Buffer.from(kept[0]).toString('base64url').slice(0, 32);
+  if (settings.peer) {
+    log(`seeding the peer's table in ${main.name}: ${settings.grants.toLocaleString('en')} grants through oidc-provider (${elapsed()})`);
+    const tokensFile = path.join(os.tmpdir(), `nor_bench_${runId}_peer_tokens.txt`);
+    const out = await runNode(root, ['bench/peer/seed.mjs', main.url, String(settings.grants), String(settings.grants), peerSecret, tokensFile], {});
+    const lines = readFileSync(tokensFile, 'utf8').trim().split('\n');
+    rmSync(tokensFile, { force: true });
+    log(`  ${out.trim()}`);
+    const peerKind = new Map();
+    const peerTokens = lines.map((line) => {
+      const [kind, token] = line.split(' ');
+      peerKind.set(token, kind);
+      return token;
+    });
+    peerFeed = new TokenFeed(peerTokens, (t) => peerKind.get(t));
+  }
+  log(`seeded (${elapsed()})`);
+
+  const add = (r) => results.scenarios.push(r);
+  const s1 = 'revoke live tokens, one per grant, half access / half refresh; confidential client, client_secret_basic';
+
+  // revoke_live on the three servers in rounds, in turn and in reverse turn (module, floor, peer, then peer,
+  // floor, module, …), so that drift over the run (table growth, the machine's mood) falls on all of them.
+  const live = [
+    { id: 'revoke_live', title: s1, db: main, server: moduleServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() },
+    { id: 'revoke_live', title: s1, db: main, server: floorServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() },
+  ];
+  if (peerFeed) {
+    live.push({
+      id: 'revoke_live',
+      title: s1,
+      db: main,
+      server: peerServer(main, peerSecret),
+      tables: ['oidc_payloads'],
+      counts: 'peer',
+      grants: settings.grants,
+      path: '/token/revocation',
+      headers: { authorization: basic('bench', peerSecret) },
+      bodies: peerFeed.bodies(),
+    });
+  }
+  const rounds = new Map(live.map((args) => [args.server.name, []]));
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const args of round % 2 === 0 ? live : [...live].reverse()) {
+      log(`\n(round ${round + 1} of ${settings.rounds})`);
+      rounds.get(args.server.name).push(await quietScenario(args));
+    }
+  }
+  for (const args of live) add(combineRounds(rounds.get(args.server.name)));
+
+  const unknown = {
+    counts: { access_token: 0, refresh_token: 0 },
+    nextBody() {
+      const kind = unknown.counts.access_token <= unknown.counts.refresh_token ? 'access_token' : 'refresh_token';
+      unknown.counts[kind]++;
+      return `token=${generateToken(kind === 'access_token' ? 'oat_' : 'ort_')}&token_type_hint=${kind}`;
+    },
+  };
+  add(
+    await quietScenario({
+      id: 'revoke_unknown',
+      title: 'revoke well-formed tokens that are not stored; confidential client, client_secret_basic',
+      db: main,
+      server: moduleServer(main),
+      ...moduleCounts,
+      path: '/oauth2/revoke',
+      headers: { authorization: auth },
+      bodies: unknown,
+    }),
+  );
+  add(
+    await quietScenario({
+      id: 'revoke_anonymous',
+      title: 'revoke live tokens without client authentication (a secret scanner)',
+      db: main,
+      server: moduleServer(main),
+      ...moduleCounts,
+      path: '/oauth2/revoke',
+      headers: {},
+      bodies: feed.bodies(),
+    }),
+  );
+  add(
+    await quietScenario({
+      id: 'introspect_live',
+      title: 'introspect live tokens (each once, half access / half refresh); confidential client, client_secret_basic',
+      db: main,
+      server: moduleServer(main),
+      ...moduleCounts,
+      path: '/oauth2/introspect',
+      headers: { authorization: auth },
+      bodies: feed.bodies(),
+      // Every token is live: every answer must say so.
+      checkBody: (status, body) => status === 200 && body.startsWith('{"active":true'),
+    }),
+  );
+
+  if (settings.profile) {
+    // The module, and the floor for comparison, under the V8 sampling profiler (1 sample per ms).
+    results.profile = {};
+    for (const server of [moduleServer(main), floorServer(main)]) {
+      const dir = path.join(root, 'bench/results/profiles', runId, server.name);
+      mkdirSync(dir, { recursive: true });
+      const r = await quietScenario({
+        id: 'profile',
+        title: `${s1}; under node --cpu-prof`,
+        db: main,
+        server,
+        ...moduleCounts,
+        path: '/oauth2/revoke',
+        headers: { authorization: auth },
+        bodies: feed.bodies(),
+        nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
+      });
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      results.profile[server.name] = {
+        file: file ? path.relative(root, path.join(dir, file)) : null,
+        run: { requests_per_s: r.measured.requests_per_s, latency_ms: r.measured.latency_ms, non_2xx: r.measured.non_2xx, errors: r.measured.errors },
+        others_cpu_share: r.others_cpu_share,
+        cpu_ms: r.cpu_ms,
+        cpu_us_per_request: r.cpu_us_per_request,
+        window_us: r.window_us,
+        ...(file ? analyseProfile(path.join(dir, file), { fromUs: r.window_us.from, toUs: r.window_us.to, requests: r.measured.requests }) : {}),
+      };
+      log(`  profile: ${results.profile[server.name].file}`);
+    }
+  }
+  log(`\n${feed.left.toLocaleString('en')} of ${kept.length.toLocaleString('en')} module tokens left unused`);
+  await forgetDatabase(main);
+
+  // ---- scale: the same requests against a small and a large table, in rounds like revoke_live ----
+  if (settings.scale) {
+    const perRound = settings.scale_warmup_requests + settings.scale_requests + 2 * settings.connections + 100;
+    const dbs = new Map();
+    let seq = 0;
+    // A database with tokens left for one more round; a small one is seeded anew when it has none left.
+    const scaleDatabase = async (grants) => {
+      const known = dbs.get(grants);
+      if (known && known.feed.left >= perRound) return known;
+      if (known) await forgetDatabase(known.db);
+      const db = await newDatabase(`g${grants}_${++seq}`);
+      log(`\nseeding ${db.name}: ${grants.toLocaleString('en')} grants (${elapsed()})`);
+      const secret = await prepareModuleDatabase(root, db.url, CLIENT_ID);
+      const tokens = await seedModuleGrants(root, db.url, { clientId: CLIENT_ID, grants, keep: Math.min(grants, perRound * settings.rounds), log });
+      const entry = { db, secret, feed: new TokenFeed(tokens, kindOf) };
+      dbs.set(grants, entry);
+      return entry;
+    };
+    const byGrants = new Map(settings.scale_grants.map((g) => [g, []]));
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const grants of round % 2 === 0 ? settings.scale_grants : [...settings.scale_grants].reverse()) {
+        const { db, secret: scaleSecret, feed: scaleFeed } = await scaleDatabase(grants);
+        log(`\n(scale round ${round + 1} of ${settings.rounds})`);
+        const r = await scenario({
+          id: 'revoke_live_scale',
+          title: `${s1}; ${settings.scale_warmup_requests} warm-up + ${settings.scale_requests} measured requests`,
+          db,
+          server: moduleServer(db),
+          tables: MODULE_TABLES,
+          counts: 'module',
+          grants,
+          path: '/oauth2/revoke',
+          headers: { authorization: basic(CLIENT_ID, scaleSecret) },
+          bodies: scaleFeed.bodies(),
+          amount: { warmup: settings.scale_warmup_requests, measured: settings.scale_requests },
+        });
+        byGrants.get(grants).push(r);
+      }
+    }
+    for (const { db } of dbs.values()) await forgetDatabase(db);
+    const points = settings.scale_grants.map((g) => combineRounds(byGrants.get(g)));
+    const first = points[0].measured.latency_ms.p99;
+    const last = points.at(-1).measured.latency_ms.p99;
+    results.scale = {
+      points,
+      p99_difference_ms: Number((last - first).toFixed(2)),
+      p99_difference_per_round_ms: byGrants.get(settings.scale_grants[0]).map((small, i) =>
+        Number((byGrants.get(settings.scale_grants.at(-1))[i].measured.latency_ms.p99 - small.measured.latency_ms.p99).toFixed(2)),
+      ),
+      bound_ms: 20,
+      within_bound: last - first <= 20,
+    };
+  }
+
+  // ---- ratios and output ----
+  const liveOf = (server) => results.scenarios.find((s) => s.id === 'revoke_live' && s.server === server);
+  const ratio = (a, b) => (a && b ? Number((a.measured.requests_per_s / b.measured.requests_per_s).toFixed(3)) : null);
+  results.ratios = { module_vs_floor: ratio(liveOf('module'), liveOf('floor')), module_vs_peer: ratio(liveOf('module'), liveOf('peer')) };
+  // The same ratio per round, to show how far one round can be trusted.
+  results.ratios.per_round = (liveOf('module')?.rounds ?? []).map((m, i) => ({
+    module_vs_floor: liveOf('floor')?.rounds?.[i] ? Number((m.requests_per_s / liveOf('floor').rounds[i].requests_per_s).toFixed(3)) : null,
+    module_vs_peer: liveOf('peer')?.rounds?.[i] ? Number((m.requests_per_s / liveOf('peer').rounds[i].requests_per_s).toFixed(3)) : null,
+  }));
+  results.total_seconds = Math.round((Date.now() - started) / 1000);
+
+  const dir = path.join(root, 'bench/results');
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${stamp}${quick ? '-quick' : ''}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  log(`\n${formatTable(results)}`);
+  log(`\nresults: ${path.relative(root, file)} (${elapsed()}); summary into BENCHMARKS.md: npm run bench:summary`);
+  const bad = [...results.scenarios, ...(results.scale?.points ?? [])].filter((s) => s.measured.non_2xx || s.measured.errors || s.warmup.non_2xx || s.warmup.errors);
+  if (bad.length) {
+    log(`!! non-2xx answers or errors in: ${bad.map((s) => `${s.id}/${s.server}`).join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+main()
+  .catch(async (err) => {
+    process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);
