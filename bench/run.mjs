@@ -8,8 +8,8 @@
 //   2. scenarios, each on a freshly started server after VACUUM ANALYZE, CHECKPOINT and pg_prewarm of the
 //      tables, a warm-up, then the measured phase, 32 connections, every request a token no earlier request used:
 //        revoke_live       module, floor, peer: revoke live tokens (half access, half refresh, one per grant),
-//                          confidential client, client_secret_basic; BENCH_ROUNDS rounds (2), the servers in
-//                          turn then in reverse turn, pooled
+//                          confidential client, client_secret_basic; BENCH_ROUNDS rounds (3), the servers in
+//                          turn, then in reverse turn, and so on; pooled
 //        revoke_unknown    module: well-formed tokens that are not stored
 //        revoke_anonymous  module: live tokens, no client authentication
 //        introspect_live   module: POST /oauth2/introspect of live tokens, confidential client, Basic
@@ -54,7 +54,7 @@ const settings = {
   warmup_s: num('BENCH_WARMUP', quick ? 2 : 5),
   duration_s: num('BENCH_DURATION', quick ? 5 : 20),
   pool_size: num('BENCH_POOL_SIZE', 10),
-  grants: num('BENCH_GRANTS', quick ? 50_000 : 300_000),
+  grants: num('BENCH_GRANTS', quick ? 50_000 : 400_000),
   peer: flag('BENCH_PEER', true),
   profile: flag('BENCH_PROFILE', !quick),
   scale: flag('BENCH_SCALE', !quick),
@@ -62,7 +62,7 @@ const settings = {
   scale_warmup_requests: num('BENCH_SCALE_WARMUP', 2_000),
   scale_requests: num('BENCH_SCALE_REQUESTS', 7_500),
   retry_noisy: flag('BENCH_RETRY_NOISY', true),
-  rounds: num('BENCH_ROUNDS', quick ? 1 : 2),
+  rounds: num('BENCH_ROUNDS', quick ? 1 : 3),
 };
 const CLIENT_ID = 'bench';
 const PORT = 3917;
@@ -251,11 +251,11 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
 }
 
 const NOISY = 0.1;
-let retriesLeft = 6;
+let retriesLeft = 4;
 
 /**
  * A scenario that is repeated, after a pause, when other processes used more than 10% of the machine during
- * its measured phase (someone else's build or test run): up to twice per scenario and six times per run.
+ * its measured phase (someone else's build or test run): up to twice per scenario and four times per run.
  * The quietest attempt is kept, the others are recorded in `noisy_attempts`. Runs bounded by a request
  * count are not repeated: their tokens are counted.
  */
