@@ -140,6 +140,32 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     expect(await db.counts(login.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
   });
 
+  it('deletes every token of a grant revoked before the cutoff, also tokens whose own expiry lies ahead', async () => {
+    const login = await fx.login(app.client_id);
+    await calls.revoke(login.access_token, app);
+    await backdate(login.grant_id, 40, { grant: true });
+    // Nothing about the tokens themselves is stale by expiry: only their revoked grant can find them.
+    for (const table of ['access_tokens', 'refresh_tokens']) {
+      await server.pool.query(`UPDATE ${table} SET revoked_at = now() - interval '40 days', expires_at = now() + interval '1 day' WHERE grant_id = $1`, [login.grant_id]);
+    }
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1 });
+    expect(await exists(login.grant_id)).toBe(false);
+    expect(await db.counts(login.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
+  });
+
+  it('keeps a token revoked on its own while its grant lives on until its expiry plus retention', async () => {
+    const login = await fx.login(app.client_id);
+    expect((await calls.refresh(login.refresh_token, app)).status).toBe(200); // revokes the first access token
+    expect(await db.access(login.access_token)).toMatchObject({ revoked: true });
+    await server.pool.query(`UPDATE access_tokens SET revoked_at = now() - interval '40 days' WHERE token_hash = $1`, [hashToken(login.access_token)]);
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0 });
+    expect(await db.access(login.access_token)).toBeDefined();
+    await server.pool.query(`UPDATE access_tokens SET expires_at = now() - interval '31 days' WHERE token_hash = $1`, [hashToken(login.access_token)]);
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 0, deleted_grants: 0 });
+    expect(await db.access(login.access_token)).toBeUndefined();
+    expect(await db.live(login.grant_id)).toEqual({ access: 1, refresh: 1 });
+  });
+
   it('works in batches of TOKEN_CLEANUP_BATCH_SIZE rows, each one statement, until nothing is left', async () => {
     const small = await startTestServer({ TOKEN_CLEANUP_BATCH_SIZE: '2' });
     try {
