@@ -70,7 +70,7 @@ const liveRows = r.scenarios.filter((x) => x.id === 'revoke_live' && x.rounds);
 if (liveRows.length) {
   const n = liveRows[0].rounds.length;
   out(
-    `revoke_live ran in ${n} rounds, the servers in turn and then in reverse turn; the table pools them (requests over the summed time, ` +
+    `revoke_live ran in ${n} rounds, the servers in turn, in reverse turn, and so on; the table pools them (requests over the summed time, ` +
       'percentiles over all answers). Each round alone:',
     '',
     `| server | ${Array.from({ length: n }, (_, i) => `round ${i + 1} req/s | p99 ms`).join(' | ')} |`,
