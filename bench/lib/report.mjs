@@ -2,38 +2,26 @@
 
 const fmt = (n, digits = 1) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 
+/** One table row of a measured phase (a scenario or a scale point). */
+const row = (s, scenario = s.id) => ({
+  scenario,
+  server: s.server,
+  grants: s.grants,
+  rps: s.measured.requests_per_s,
+  p50: s.measured.latency_ms.p50,
+  p99: s.measured.latency_ms.p99,
+  requests: s.measured.requests,
+  non2xx: s.measured.non_2xx + s.warmup.non_2xx,
+  errors: s.measured.errors + s.warmup.errors + s.measured.timeouts + s.warmup.timeouts,
+  serverCpu: s.cpu_us_per_request.server,
+  pgCpu: s.cpu_us_per_request.postgres,
+});
+
 function rows(results) {
-  const out = results.scenarios
-    .filter((s) => s.id !== 'profile')
-    .map((s) => ({
-      scenario: s.id,
-      server: s.server,
-      grants: s.grants,
-      rps: s.measured.requests_per_s,
-      p50: s.measured.latency_ms.p50,
-      p99: s.measured.latency_ms.p99,
-      requests: s.measured.requests,
-      non2xx: s.measured.non_2xx + s.warmup.non_2xx,
-      errors: s.measured.errors + s.warmup.errors + s.measured.timeouts + s.warmup.timeouts,
-      serverCpu: s.cpu_us_per_request.server,
-      pgCpu: s.cpu_us_per_request.postgres,
-    }));
-  for (const s of results.scale?.points ?? []) {
-    out.push({
-      scenario: 'revoke_live (scale)',
-      server: s.server,
-      grants: s.grants,
-      rps: s.measured.requests_per_s,
-      p50: s.measured.latency_ms.p50,
-      p99: s.measured.latency_ms.p99,
-      requests: s.measured.requests,
-      non2xx: s.measured.non_2xx + s.warmup.non_2xx,
-      errors: s.measured.errors + s.warmup.errors + s.measured.timeouts + s.warmup.timeouts,
-      serverCpu: s.cpu_us_per_request.server,
-      pgCpu: s.cpu_us_per_request.postgres,
-    });
-  }
-  return out;
+  return [
+    ...results.scenarios.filter((s) => s.id !== 'profile').map((s) => row(s)),
+    ...(results.scale?.points ?? []).map((s) => row(s, 'revoke_live (scale)')),
+  ];
 }
 
 const HEADERS = ['scenario', 'server', 'grants', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors', 'server CPU µs/req', 'PG CPU µs/req'];

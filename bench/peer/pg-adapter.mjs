@@ -87,31 +87,26 @@ export class PgAdapter {
     await pool.query({ name: 'oidc_upsert', text: UPSERT, values });
   }
 
-  async find(id) {
+  /** The live payload of this model whose `column` (id, user_code or uid) is `value`. */
+  async findBy(column, value) {
     const { rows } = await pool.query({
-      name: 'oidc_find',
-      text: `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND id = $2 AND ${LIVE}`,
-      values: [this.model, id],
+      name: `oidc_find_by_${column}`,
+      text: `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND ${column} = $2 AND ${LIVE}`,
+      values: [this.model, value],
     });
     return withConsumed(rows[0]);
   }
 
-  async findByUserCode(userCode) {
-    const { rows } = await pool.query({
-      name: 'oidc_find_by_user_code',
-      text: `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND user_code = $2 AND ${LIVE}`,
-      values: [this.model, userCode],
-    });
-    return withConsumed(rows[0]);
+  find(id) {
+    return this.findBy('id', id);
   }
 
-  async findByUid(uid) {
-    const { rows } = await pool.query({
-      name: 'oidc_find_by_uid',
-      text: `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND uid = $2 AND ${LIVE}`,
-      values: [this.model, uid],
-    });
-    return withConsumed(rows[0]);
+  findByUserCode(userCode) {
+    return this.findBy('user_code', userCode);
+  }
+
+  findByUid(uid) {
+    return this.findBy('uid', uid);
   }
 
   async consume(id) {
