@@ -39,17 +39,9 @@ export class PreparedStatement<Row extends QueryResultRow> {
     private readonly text: string,
   ) {}
 
-  /** The pool this statement is named on, once known for `dataSource` (undefined: ask namingPool). */
-  private decided?: { dataSource: DataSource; pool: Pool | null };
-
   async run(dataSource: DataSource, values: unknown[]): Promise<Row[]> {
-    let decided = this.decided;
-    if (decided?.dataSource !== dataSource) {
-      decided = { dataSource, pool: await namingPool(dataSource) };
-      // Only a decision the database answered is kept (see namingPool); a failed probe is asked again.
-      if (namingPools.has(dataSource)) this.decided = decided;
-    }
-    if (!decided.pool) return dataSource.query(this.text, values);
-    return (await decided.pool.query<Row>({ name: this.name, text: this.text, values })).rows;
+    const pool = await namingPool(dataSource);
+    if (!pool) return dataSource.query(this.text, values);
+    return (await pool.query<Row>({ name: this.name, text: this.text, values })).rows;
   }
 }
