@@ -129,7 +129,7 @@ const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${
 function moduleServer(db, extra = {}) {
   return {
     name: 'module',
-    script: 'dist/src/main.js',
+    script: 'dist/src/host/main.js',
     readyPath: '/health',
     env: {
       DATABASE_URL: db.url,

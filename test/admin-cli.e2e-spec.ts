@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { hashToken, isWellFormedToken } from '../src/tokens/token-format';
+import { hashToken, isWellFormedToken } from '../src/grants/token-format';
 import { runAdmin } from './support/admin-cli';
 import { openTestPool } from './support/test-database';
 import { uniqueId } from './support/test-app';

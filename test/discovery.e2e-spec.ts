@@ -2,9 +2,9 @@ import { Injectable, Scope } from '@nestjs/common';
 import * as oauth from 'oauth4webapi';
 import { ClientsService } from '../src/clients/clients.service';
 import { DiscoveryModule } from '../src/discovery/discovery.module';
-import { AuthorizationServerMetadataContributor } from '../src/discovery/metadata-contributor.decorator';
-import { hashToken } from '../src/tokens/token-format';
-import { TokensService } from '../src/tokens/tokens.service';
+import { AuthorizationServerMetadataContributor } from '../src/http/metadata-contributor.decorator';
+import { hashToken } from '../src/grants/token-format';
+import { TokensService } from '../src/grants/tokens.service';
 import { contributorModule, revocationFixtureModule, startDiscoveryFixture } from './support/discovery-fixture';
 import { startTestServer, TestServer, uniqueId } from './support/test-app';
 

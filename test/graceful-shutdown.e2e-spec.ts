@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { generateToken, hashToken } from '../src/tokens/token-format';
+import { generateToken, hashToken } from '../src/grants/token-format';
 import { runAdmin } from './support/admin-cli';
 import { exitOf, run, startServerProcess, tempDataDir } from './support/processes';
 

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { CreatedClient } from '../src/clients/clients.service';
-import { generateToken, hashToken } from '../src/tokens/token-format';
+import { generateToken, hashToken } from '../src/grants/token-format';
 import { Fixtures } from './support/fixtures';
 import { startTestServer, TestServer } from './support/test-app';
 import { OAuthCalls, TokenRows } from './support/token-fixtures';

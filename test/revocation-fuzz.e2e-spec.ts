@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { generateToken } from '../src/tokens/token-format';
+import { generateToken } from '../src/grants/token-format';
 import { basic, Fixtures } from './support/fixtures';
 import { rawRequest } from './support/raw-http';
 import { startTestServer, TestServer } from './support/test-app';

@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { generateToken } from '../src/tokens/token-format';
-import { RevocationEvents } from '../src/revocation/revocation-events';
-import type { RevocationEvent } from '../src/revocation/revocation-event';
+import { generateToken } from '../src/grants/token-format';
+import { RevocationEvents } from '../src/core/revocation-events';
+import type { RevocationEvent } from '../src/core/revocation-event';
 import { basic, Fixtures } from './support/fixtures';
 import { waitFor } from './support/processes';
 import { startTestServer, TestServer } from './support/test-app';

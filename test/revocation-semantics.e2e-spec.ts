@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import request from 'supertest';
 import { Client } from 'pg';
-import { RevocationEvents } from '../src/revocation/revocation-events';
-import type { RevocationEvent } from '../src/revocation/revocation-event';
-import { generateToken, hashToken } from '../src/tokens/token-format';
-import { TokensService } from '../src/tokens/tokens.service';
+import { RevocationEvents } from '../src/core/revocation-events';
+import type { RevocationEvent } from '../src/core/revocation-event';
+import { generateToken, hashToken } from '../src/grants/token-format';
+import { TokensService } from '../src/grants/tokens.service';
 import { basic, Fixtures } from './support/fixtures';
 import { waitFor } from './support/processes';
 import { startTestServer, TestServer } from './support/test-app';

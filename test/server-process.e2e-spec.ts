@@ -1,7 +1,7 @@
 import { exitOf, run, startServerProcess, tempDataDir } from './support/processes';
 import { runAdmin } from './support/admin-cli';
 
-// These start the real entry point (`node dist/src/main.js`) on its own embedded data directory.
+// These start the real entry point (`node dist/src/host/main.js`) on its own embedded data directory.
 describe('the server process', () => {
   it('starts on the embedded database with nothing configured, answers /health, and exits 0 on SIGTERM', async () => {
     const dir = tempDataDir();
@@ -30,7 +30,7 @@ describe('the server process', () => {
     const dir = tempDataDir();
     const server = await startServerProcess({ DATABASE_URL: undefined, EMBEDDED_DATA_DIR: dir });
     try {
-      const second = await run('node', ['dist/src/main.js'], { DATABASE_URL: undefined, EMBEDDED_DATA_DIR: dir, PORT: '0' });
+      const second = await run('node', ['dist/src/host/main.js'], { DATABASE_URL: undefined, EMBEDDED_DATA_DIR: dir, PORT: '0' });
       expect(second.code).toBe(1);
       expect(second.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: .*in use by process \d+.*EMBEDDED_DATA_DIR/)]);
     } finally {
@@ -40,7 +40,7 @@ describe('the server process', () => {
   });
 
   it('exits non-zero with one line naming DATABASE_URL when PostgreSQL is unreachable', async () => {
-    const r = await run('node', ['dist/src/main.js'], { DATABASE_URL: 'postgres://app:s3cret@127.0.0.1:9/db', PORT: '0', DATABASE_CONNECT_TIMEOUT_MS: '2000' });
+    const r = await run('node', ['dist/src/host/main.js'], { DATABASE_URL: 'postgres://app:s3cret@127.0.0.1:9/db', PORT: '0', DATABASE_CONNECT_TIMEOUT_MS: '2000' });
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toEqual([expect.stringMatching(/^error: Cannot reach PostgreSQL at .*127\.0\.0\.1:9.*DATABASE_URL/)]);
@@ -48,7 +48,7 @@ describe('the server process', () => {
   });
 
   it('exits non-zero with a message naming the variable when a setting is invalid', async () => {
-    const r = await run('node', ['dist/src/main.js'], { PORT: 'eighty', DATABASE_URL: undefined });
+    const r = await run('node', ['dist/src/host/main.js'], { PORT: 'eighty', DATABASE_URL: undefined });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: Invalid configuration: PORT="eighty"/)]);
   });

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import type { CreatedClient } from '../src/clients/clients.service';
-import { TokenCleanupService } from '../src/tokens/token-cleanup.service';
-import { hashToken } from '../src/tokens/token-format';
-import type { IssuedGrant } from '../src/tokens/tokens.service';
+import { TokenCleanupService } from '../src/grants/token-cleanup.service';
+import { hashToken } from '../src/grants/token-format';
+import type { IssuedGrant } from '../src/grants/tokens.service';
 import { runAdmin } from './support/admin-cli';
 import { Fixtures } from './support/fixtures';
 import { waitFor } from './support/processes';

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { ClientsService, CreatedClient } from '../src/clients/clients.service';
-import { RevocationEvents } from '../src/revocation/revocation-events';
-import type { RevocationEvent } from '../src/revocation/revocation-event';
-import { generateToken, hashToken } from '../src/tokens/token-format';
+import { RevocationEvents } from '../src/core/revocation-events';
+import type { RevocationEvent } from '../src/core/revocation-event';
+import { generateToken, hashToken } from '../src/grants/token-format';
 import { Fixtures } from './support/fixtures';
 import { waitFor } from './support/processes';
 import { startTestServer, TestServer, uniqueId } from './support/test-app';

@@ -14,7 +14,7 @@ import pg from 'pg';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
-const { hashToken, parseTokenKind } = require(path.join(root, 'dist/src/tokens/token-format.js'));
+const { hashToken, parseTokenKind } = require(path.join(root, 'dist/src/grants/token-format.js'));
 const { verifyClientSecret } = require(path.join(root, 'dist/src/clients/client-secret.js'));
 
 const revokePath = '/' + (process.env.REVOCATION_PATH ?? 'oauth2/revoke').replace(/^\/+/, '');

@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 
 /** The package's own token functions, from the build (dist/). */
 export function tokenFormat(root) {
-  return require(path.join(root, 'dist/src/tokens/token-format.js'));
+  return require(path.join(root, 'dist/src/grants/token-format.js'));
 }
 
 export const MODULE_TABLES = ['clients', 'grants', 'access_tokens', 'refresh_tokens', 'revocation_audit'];
@@ -20,8 +20,8 @@ export const MODULE_TABLES = ['clients', 'grants', 'access_tokens', 'refresh_tok
 /** Runs the module's migrations (TypeORM CLI on the build's data source) and creates a confidential client. */
 export async function prepareModuleDatabase(root, url, clientId) {
   const env = { DATABASE_URL: url, LOG_LEVEL: 'warn' };
-  await runNode(root, [path.join(root, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', 'dist/src/database/data-source.js'], env);
-  const out = await runNode(root, ['dist/src/cli/admin.js', 'client:create', '--id', clientId, '--auth-method', 'client_secret_basic', '--name', 'bench'], env);
+  await runNode(root, [path.join(root, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', 'dist/src/host/data-source.js'], env);
+  const out = await runNode(root, ['dist/src/host/cli/admin.js', 'client:create', '--id', clientId, '--auth-method', 'client_secret_basic', '--name', 'bench'], env);
   const created = JSON.parse(out);
   if (!created.client_secret) throw new Error(`client:create printed no secret: ${out}`);
   return created.client_secret;

@@ -1,9 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
-import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
-import { OAuthException } from '../oauth/oauth.exception';
-import { OAuthFormParams, readOAuthForm } from '../oauth/oauth-form';
+import { CLIENT_AUTH_OPTIONS, ClientAuthOptions } from './client-auth-options';
+import { OAuthException } from '../http/oauth.exception';
+import { OAuthFormParams, readOAuthForm } from '../http/oauth-form';
 import { AuthenticatedClient, CLIENT_KEY, RequestWithClient } from './authenticated-client';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { verifyClientSecret } from './client-secret';
@@ -31,7 +30,7 @@ export class ClientAuthGuard implements CanActivate {
 
   constructor(
     protected readonly clients: ClientsService,
-    @Inject(OAUTH_CORE_OPTIONS) protected readonly core: ResolvedOAuthCoreOptions,
+    @Inject(CLIENT_AUTH_OPTIONS) protected readonly core: ClientAuthOptions,
     protected readonly limiter: AuthFailureLimiter,
   ) {
     this.challenge = `Basic realm="${core.issuer.replace(/["\\]/g, '')}"`;

@@ -1,13 +1,13 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
-import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
+import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
+import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
 import { DiscoveryConfigError } from './discovery-config.error';
 import type { ResolvedDiscoveryOptions } from './discovery-module-options.interface';
 import { DISCOVERY_OPTIONS } from './discovery.module-definition';
 import { issuerPath, validateIssuer } from './issuer';
-import { metadataContributorMarker } from './metadata-contributor.decorator';
-import type { MetadataContext, MetadataContributor } from './metadata-contributor.interface';
+import { metadataContributorMarker } from '../http/metadata-contributor.decorator';
+import type { MetadataContext, MetadataContributor } from '../http/metadata-contributor.interface';
 import { buildMetadataDocument, MetadataContribution, MetadataDocument } from './metadata-document';
 import { prepareMetadataResponse, PreparedMetadataResponse } from './metadata-response';
 

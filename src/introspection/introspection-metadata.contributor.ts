@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuthorizationServerMetadataContributor } from '../discovery/metadata-contributor.decorator';
-import type { MetadataContext, MetadataContributor } from '../discovery/metadata-contributor.interface';
+import { AuthorizationServerMetadataContributor } from '../http/metadata-contributor.decorator';
+import type { MetadataContext, MetadataContributor } from '../http/metadata-contributor.interface';
 import type { ResolvedIntrospectionOptions } from './introspection-options.interface';
 import { INTROSPECTION_OPTIONS } from './introspection.module-definition';
 import { INTROSPECTION_AUTH_METHODS } from './introspection.service';

@@ -1,4 +1,4 @@
-import { OAuthEndpointOptions, ResolvedOAuthEndpointOptions, resolveEndpointOptions } from '../oauth/oauth-endpoint-options.interface';
+import { OAuthEndpointOptions, ResolvedOAuthEndpointOptions, resolveEndpointOptions } from '../http/oauth-endpoint-options.interface';
 
 /** `path` defaults to `oauth2/introspect`. */
 export type IntrospectionModuleOptions = OAuthEndpointOptions;

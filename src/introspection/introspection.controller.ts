@@ -1,11 +1,11 @@
 import { Controller, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { AuthenticatedClient, OAuthClient } from '../clients/authenticated-client';
 import { ClientAuthGuard } from '../clients/client-auth.guard';
-import { OAuthEndpointController } from '../oauth/oauth-endpoint.controller';
-import { corsOf } from '../oauth/oauth-endpoint-options.interface';
-import { OAuthExceptionFilter } from '../oauth/oauth-exception.filter';
-import { OAuthForm } from '../oauth/oauth-form';
-import { oauthValidationPipe } from '../oauth/oauth-validation.pipe';
+import { OAuthEndpointController } from '../http/oauth-endpoint.controller';
+import { corsOf } from '../http/oauth-endpoint-options.interface';
+import { OAuthExceptionFilter } from '../http/oauth-exception.filter';
+import { OAuthForm } from '../http/oauth-form';
+import { oauthValidationPipe } from '../http/oauth-validation.pipe';
 import { INTROSPECTION_OPTIONS } from './introspection.module-definition';
 import type { ResolvedIntrospectionOptions } from './introspection-options.interface';
 import { IntrospectionResponse, IntrospectionService } from './introspection.service';

@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { ClientAuthGuard } from '../clients/client-auth.guard';
-import { applyOAuthEndpointMiddleware, withEndpointRoute } from '../oauth/oauth-endpoint-route';
+import { applyOAuthEndpointMiddleware, withEndpointRoute } from '../http/oauth-endpoint-route';
 import { IntrospectionController } from './introspection.controller';
 import { INTROSPECTION_MODULE_OPTIONS, INTROSPECTION_OPTIONS, INTROSPECTION_ROUTE, IntrospectionConfigurableModule } from './introspection.module-definition';
 import { IntrospectionModuleOptions, ResolvedIntrospectionOptions, resolveIntrospectionOptions } from './introspection-options.interface';

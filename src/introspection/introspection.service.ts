@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
 import type { TokenEndpointAuthMethod } from '../clients/client.entity';
-import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
-import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
-import { OAuthException } from '../oauth/oauth.exception';
-import { hashToken, parseTokenKind } from '../tokens/token-format';
+import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
+import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
+import { OAuthException } from '../http/oauth.exception';
+import { hashToken, parseTokenKind } from '../grants/token-format';
 
 /** RFC 7662 §2.2. An inactive token tells nothing more, whatever the reason. */
 export type IntrospectionResponse =

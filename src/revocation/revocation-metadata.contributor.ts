@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientAuthGuard } from '../clients/client-auth.guard';
-import { AuthorizationServerMetadataContributor } from '../discovery/metadata-contributor.decorator';
-import type { MetadataContext, MetadataContributor } from '../discovery/metadata-contributor.interface';
+import { AuthorizationServerMetadataContributor } from '../http/metadata-contributor.decorator';
+import type { MetadataContext, MetadataContributor } from '../http/metadata-contributor.interface';
 import type { ResolvedRevocationOptions } from './revocation-options.interface';
 import { REVOCATION_OPTIONS } from './revocation.module-definition';
 

@@ -1,4 +1,4 @@
-import { OAuthEndpointOptions, ResolvedOAuthEndpointOptions, resolveEndpointOptions } from '../oauth/oauth-endpoint-options.interface';
+import { OAuthEndpointOptions, ResolvedOAuthEndpointOptions, resolveEndpointOptions } from '../http/oauth-endpoint-options.interface';
 
 /** What to do when an authenticated client presents a token that belongs to another client. */
 export type ForeignClientPolicy = 'revoke' | 'ignore' | 'reject';

@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { ClientAuthGuard } from '../clients/client-auth.guard';
-import { applyOAuthEndpointMiddleware, withEndpointRoute } from '../oauth/oauth-endpoint-route';
+import { applyOAuthEndpointMiddleware, withEndpointRoute } from '../http/oauth-endpoint-route';
 import { RevocationController } from './revocation.controller';
 import { REVOCATION_MODULE_OPTIONS, REVOCATION_OPTIONS, REVOCATION_ROUTE, RevocationConfigurableModule } from './revocation.module-definition';
 import { resolveRevocationOptions, ResolvedRevocationOptions, RevocationModuleOptions } from './revocation-options.interface';

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
-import { OAuthException } from '../oauth/oauth.exception';
+import { OAuthException } from '../http/oauth.exception';
 import { DataSource } from 'typeorm';
-import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
-import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
-import type { RevocationReason } from '../tokens/grant.entity';
-import { hashToken, parseTokenKind, TokenKind } from '../tokens/token-format';
+import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
+import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
+import type { RevocationReason } from '../grants/grant.entity';
+import { hashToken, parseTokenKind, TokenKind } from '../grants/token-format';
 import { ForeignClientPolicy, resolveRevocationOptions, ResolvedRevocationOptions } from './revocation-options.interface';
 import { REVOCATION_OPTIONS } from './revocation.module-definition';
-import { RevocationEvents } from './revocation-events';
+import { RevocationEvents } from '../core/revocation-events';
 import { PreparedStatement } from '../database/prepared-statement';
 
 /**

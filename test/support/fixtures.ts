@@ -2,8 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { ClientsService, CreatedClient } from '../../src/clients/clients.service';
 import type { TokenEndpointAuthMethod } from '../../src/clients/client.entity';
-import { hashToken } from '../../src/tokens/token-format';
-import { IssuedGrant, TokensService } from '../../src/tokens/tokens.service';
+import { hashToken } from '../../src/grants/token-format';
+import { IssuedGrant, TokensService } from '../../src/grants/tokens.service';
 import { uniqueId } from './test-app';
 
 /** Creates clients and logins through the real services of a running app. */

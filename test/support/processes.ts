@@ -40,10 +40,10 @@ export async function waitFor(check: () => Promise<boolean>, ms: number, what: s
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
-/** Starts `node dist/src/main.js` and waits until /health answers 200. */
+/** Starts `node dist/src/host/main.js` and waits until /health answers 200. */
 export async function startServerProcess(env: Record<string, string | undefined>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('node', ['dist/src/main.js'], { env: childEnv({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }) });
+  const child = spawn('node', ['dist/src/host/main.js'], { env: childEnv({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }) });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { loadConfig, AppConfig } from '../../src/config/app-config';
-import { startServer, RunningServer } from '../../src/server';
+import { loadConfig, AppConfig } from '../../src/host/config/app-config';
+import { startServer, RunningServer } from '../../src/host/server';
 import { openTestPool, testDatabaseUrl, testPoolSize } from './test-database';
 
 export interface TestServer extends RunningServer {

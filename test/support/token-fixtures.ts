@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type request from 'supertest';
 import type { CreatedClient } from '../../src/clients/clients.service';
-import { hashToken } from '../../src/tokens/token-format';
+import { hashToken } from '../../src/grants/token-format';
 import { basic } from './fixtures';
 
 type Http = ReturnType<typeof request>;

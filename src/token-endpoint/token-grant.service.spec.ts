@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
-import { resolveCoreOptions } from '../oauth/oauth-core.module';
-import { OAuthException } from '../oauth/oauth.exception';
-import { RevocationEvents } from '../revocation/revocation-events';
-import { generateToken } from './token-format';
+import { resolveCoreOptions } from '../core/oauth-core-options';
+import { OAuthException } from '../http/oauth.exception';
+import { RevocationEvents } from '../core/revocation-events';
+import { generateToken } from '../grants/token-format';
 import { TokenGrantService } from './token-grant.service';
-import type { TokensService } from './tokens.service';
+import type { TokensService } from '../grants/tokens.service';
 
 /** The decisions taken before the database is asked: which error, in which order. */
 describe('TokenGrantService request decisions', () => {

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
-import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
+import { GRANTS_OPTIONS, GrantsOptions } from './grants-options';
 
 /** What one cleanup run removed. Audit rows are never removed. */
 export interface TokenCleanupResult {
@@ -30,7 +29,7 @@ interface BatchRow {
 export class TokenCleanupService {
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(OAUTH_CORE_OPTIONS) private readonly options: ResolvedOAuthCoreOptions,
+    @Inject(GRANTS_OPTIONS) private readonly options: GrantsOptions,
   ) {}
 
   /** `stop`: asked between batches; true ends the run early (shutdown), leaving the rest to the next run. */

@@ -1,8 +1,8 @@
 import { ClientEntity } from '../clients/client.entity';
-import { AccessTokenEntity } from '../tokens/access-token.entity';
-import { GrantEntity } from '../tokens/grant.entity';
-import { RefreshTokenEntity } from '../tokens/refresh-token.entity';
-import { RevocationAuditEntity } from '../tokens/revocation-audit.entity';
+import { AccessTokenEntity } from '../grants/access-token.entity';
+import { GrantEntity } from '../grants/grant.entity';
+import { RefreshTokenEntity } from '../grants/refresh-token.entity';
+import { RevocationAuditEntity } from '../grants/revocation-audit.entity';
 import { InitialSchema1763790000000 } from '../../migrations/1763790000000-initial-schema';
 import { RevocationFunctions1763790000001 } from '../../migrations/1763790000001-revocation-functions';
 import { TokenLifecycle1795322263980 } from '../../migrations/1795322263980-token-lifecycle';

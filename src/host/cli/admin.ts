@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { DataSource } from 'typeorm';
-import { ClientInputError, ClientsService } from '../clients/clients.service';
-import { GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from '../clients/client.entity';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ClientInputError, ClientsService } from '../../clients/clients.service';
+import { GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from '../../clients/client.entity';
 import { loadConfig } from '../config/app-config';
 import { ConfigError } from '../config/environment';
-import { dataSourceOptions, openDatabase } from '../database/database-connection';
-import { DatabaseStartupError } from '../database/database-errors';
-import { resolveCoreOptions } from '../oauth/oauth-core.module';
-import { RevocationEvents } from '../revocation/revocation-events';
-import { RevocationService } from '../revocation/revocation.service';
-import { TokenCleanupService } from '../tokens/token-cleanup.service';
-import { TokenIssueError, TokensService } from '../tokens/tokens.service';
+import { openDatabase, OpenedDatabase } from '../../database/database-connection';
+import { DatabaseStartupError } from '../../database/database-errors';
+import { RevocationService } from '../../revocation/revocation.service';
+import { TokenCleanupService } from '../../grants/token-cleanup.service';
+import { TokenIssueError, TokensService } from '../../grants/tokens.service';
+import { AppModule } from '../app.module';
 
 /** A mistake in what the operator typed: told on stderr, exit code 2. */
 class UsageError extends Error {}
@@ -125,29 +125,29 @@ function parse(argv: string[]): { command: Command; flags: Flags } {
   return { command, flags: values };
 }
 
+/**
+ * The services of the same application the server runs (AppModule, same configuration), without HTTP:
+ * options, services and RevocationEvents listeners are the very objects the server would use.
+ */
+async function openServices(db: OpenedDatabase, config: ReturnType<typeof loadConfig>): Promise<{ app: INestApplicationContext; services: Services }> {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, db), { logger: ['error'], abortOnError: false });
+  return {
+    app,
+    services: { clients: app.get(ClientsService), tokens: app.get(TokensService), revocation: app.get(RevocationService), cleanup: app.get(TokenCleanupService) },
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let dataSource: DataSource | undefined;
+  let app: INestApplicationContext | undefined;
   let stopEmbedded: (() => Promise<void>) | undefined;
   try {
     const { command, flags } = parse(argv);
     const config = loadConfig();
     const db = await openDatabase(config.database, 'tool');
     stopEmbedded = db.embedded && (() => db.embedded!.stop());
-    dataSource = await new DataSource({ ...dataSourceOptions(db, config.database), logging: false }).initialize();
-    const core = resolveCoreOptions({
-      issuer: config.issuer,
-      tokenPrefixes: config.tokens.prefixes,
-      accessTokenTtlSeconds: config.tokens.accessTtlSeconds,
-      refreshTokenTtlSeconds: config.tokens.refreshTtlSeconds,
-      retention: config.tokens.retention,
-    });
-    const services: Services = {
-      clients: new ClientsService(dataSource),
-      tokens: new TokensService(dataSource, core),
-      revocation: new RevocationService(dataSource, core, new RevocationEvents()),
-      cleanup: new TokenCleanupService(dataSource, core),
-    };
-    const result = await command.run(services, flags);
+    const opened = await openServices(db, config);
+    app = opened.app;
+    const result = await command.run(opened.services, flags);
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;
   } catch (err) {
@@ -155,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${known ? (err as Error).message : `unexpected failure: ${(err as Error).message}`}\n`);
     return err instanceof UsageError ? 2 : 1;
   } finally {
-    await dataSource?.destroy().catch(() => undefined);
+    await app?.close().catch(() => undefined);
     await stopEmbedded?.().catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from '../clients/client.entity';
-import { AuthorizationServerMetadataContributor } from '../discovery/metadata-contributor.decorator';
-import type { MetadataContext, MetadataContributor } from '../discovery/metadata-contributor.interface';
+import { AuthorizationServerMetadataContributor } from '../http/metadata-contributor.decorator';
+import type { MetadataContext, MetadataContributor } from '../http/metadata-contributor.interface';
 import type { ResolvedTokenEndpointOptions } from './token-endpoint-options.interface';
 import { TOKEN_ENDPOINT_OPTIONS } from './token-endpoint.module-definition';
 import { TOKEN_ENDPOINT_GRANT_TYPES } from './token-grant.service';

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
-import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
+import { GRANTS_OPTIONS, GrantsOptions } from './grants-options';
 import { TokenCleanupService } from './token-cleanup.service';
 
 /**
@@ -16,7 +15,7 @@ export class TokenCleanupScheduler implements OnApplicationBootstrap, OnModuleDe
 
   constructor(
     private readonly cleanup: TokenCleanupService,
-    @Inject(OAUTH_CORE_OPTIONS) private readonly options: ResolvedOAuthCoreOptions,
+    @Inject(GRANTS_OPTIONS) private readonly options: GrantsOptions,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
-import { DatabaseStartupError } from './database/database-errors';
+import { DatabaseStartupError } from '../database/database-errors';
 import { startServer } from './server';
 
 async function main(): Promise<void> {

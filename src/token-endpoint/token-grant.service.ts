@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
 import type { GrantType } from '../clients/client.entity';
-import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
-import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
-import { OAuthException } from '../oauth/oauth.exception';
-import { RevocationEvents } from '../revocation/revocation-events';
-import { parseScope } from './scope';
-import { generateToken, hashToken, parseTokenKind } from './token-format';
-import { TokensService } from './tokens.service';
+import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
+import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
+import { OAuthException } from '../http/oauth.exception';
+import { RevocationEvents } from '../core/revocation-events';
+import { parseScope } from '../grants/scope';
+import { generateToken, hashToken, parseTokenKind } from '../grants/token-format';
+import { TokensService } from '../grants/tokens.service';
 
 /** The grant types the token endpoint serves, as discovery lists them. */
 export const TOKEN_ENDPOINT_GRANT_TYPES = ['refresh_token', 'client_credentials'] as const satisfies readonly GrantType[];

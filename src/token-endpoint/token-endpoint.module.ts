@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { ClientAuthGuard } from '../clients/client-auth.guard';
-import { applyOAuthEndpointMiddleware, withEndpointRoute } from '../oauth/oauth-endpoint-route';
+import { applyOAuthEndpointMiddleware, withEndpointRoute } from '../http/oauth-endpoint-route';
 import { TokenController } from './token.controller';
 import { TOKEN_ENDPOINT_MODULE_OPTIONS, TOKEN_ENDPOINT_OPTIONS, TOKEN_ENDPOINT_ROUTE, TokenEndpointConfigurableModule } from './token-endpoint.module-definition';
 import { ResolvedTokenEndpointOptions, resolveTokenEndpointOptions, TokenEndpointModuleOptions } from './token-endpoint-options.interface';

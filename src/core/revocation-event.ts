@@ -1,5 +1,5 @@
-import type { RevocationReason } from '../tokens/grant.entity';
-import type { TokenKind } from '../tokens/token-format';
+import type { RevocationReason } from '../grants/grant.entity';
+import type { TokenKind } from '../grants/token-format';
 
 /** What hosts receive when a grant is revoked. */
 export interface RevocationEvent {

@@ -6,8 +6,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { openDatabase, OpenedDatabase } from './database/database-connection';
-import { issuerRouting } from './discovery/issuer-routing';
+import { openDatabase, OpenedDatabase } from '../database/database-connection';
+import { issuerRouting } from '../discovery/issuer-routing';
 
 /**
  * Requests Node's HTTP parser rejects (unknown methods, broken framing, headers over its 16 KiB limit)

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { OAUTH_CORE_OPTIONS } from '../oauth/oauth-core.module-definition';
-import type { ResolvedOAuthCoreOptions } from '../oauth/oauth-core-options.interface';
+import { GRANTS_OPTIONS, GrantsOptions } from './grants-options';
 import { generateToken, hashToken } from './token-format';
 
 export interface IssueGrantInput {
@@ -32,7 +31,7 @@ const NEW_GRANT_SQL = `INSERT INTO grants (client_id, subject, scope)
 export class TokensService {
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(OAUTH_CORE_OPTIONS) private readonly options: ResolvedOAuthCoreOptions,
+    @Inject(GRANTS_OPTIONS) private readonly options: GrantsOptions,
   ) {}
 
   /**

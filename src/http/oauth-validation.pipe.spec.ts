@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { RevokeTokenDto } from '../revocation/revoke-token.dto';
-import { TokenRequestDto } from '../tokens/token-request.dto';
+import { TokenRequestDto } from '../token-endpoint/token-request.dto';
 import { OAuthException } from './oauth.exception';
 import { OAuthValidationPipe } from './oauth-validation.pipe';
 

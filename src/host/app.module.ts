@@ -1,13 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from './config/app-config';
-import { dataSourceOptions, OpenedDatabase } from './database/database-connection';
-import { DiscoveryModule } from './discovery/discovery.module';
+import type { OpenedDatabase } from '../database/database-connection';
+import { dataSourceOptions } from './data-source-options';
+import { DiscoveryModule } from '../discovery/discovery.module';
 import { HealthController } from './health.controller';
-import { OAuthCoreModule } from './oauth/oauth-core.module';
-import { IntrospectionModule } from './introspection/introspection.module';
-import { RevocationModule } from './revocation/revocation.module';
-import { TokenEndpointModule } from './tokens/token-endpoint.module';
+import { OAuthCoreModule } from '../core/oauth-core.module';
+import { IntrospectionModule } from '../introspection/introspection.module';
+import { RevocationModule } from '../revocation/revocation.module';
+import { TokenEndpointModule } from '../token-endpoint/token-endpoint.module';
 
 /** The stand-alone authorization server: the module set wired to one database and one configuration. */
 @Module({})

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { isDatabaseUnavailable } from './database-unavailable';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { OAuthException } from './oauth.exception';
 
 /** Seconds a client is asked to wait when the database is unavailable. */

@@ -1,23 +1,13 @@
 import type { LogLevel } from '@nestjs/common';
+import type { DatabaseSettings } from '../../database/database-settings.interface';
 import { ConfigError, validateEnvironment } from './environment';
-import { InvalidIssuerError } from '../discovery/issuer';
-import { issuerRouting } from '../discovery/issuer-routing';
-import type { TokenPrefixes } from '../tokens/token-format';
-import type { ForeignClientPolicy, RevocationModuleOptions } from '../revocation/revocation-options.interface';
-import type { TokenRetentionOptions } from '../oauth/oauth-core-options.interface';
-import type { TokenEndpointModuleOptions } from '../tokens/token-endpoint-options.interface';
-import type { IntrospectionModuleOptions } from '../introspection/introspection-options.interface';
-
-export interface DatabaseSettings {
-  /** Set: connect to this PostgreSQL. Unset: start the embedded PGlite database. */
-  url?: string;
-  poolSize: number;
-  statementTimeoutMs: number;
-  connectTimeoutMs: number;
-  /** Where the embedded database keeps its files; `memory://` for a throwaway database. */
-  embeddedDataDir: string;
-  migrationsRun: boolean;
-}
+import { InvalidIssuerError } from '../../discovery/issuer';
+import { issuerRouting } from '../../discovery/issuer-routing';
+import type { TokenPrefixes } from '../../grants/token-format';
+import type { ForeignClientPolicy, RevocationModuleOptions } from '../../revocation/revocation-options.interface';
+import type { TokenRetentionOptions } from '../../grants/grants-options';
+import type { TokenEndpointModuleOptions } from '../../token-endpoint/token-endpoint-options.interface';
+import type { IntrospectionModuleOptions } from '../../introspection/introspection-options.interface';
 
 export interface AuthFailureSettings {
   perClient: number;

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../config/app-config';
-import { dataSourceOptions, openDatabase } from './database-connection';
+import { loadConfig } from './config/app-config';
+import { openDatabase } from '../database/database-connection';
+import { dataSourceOptions } from './data-source-options';
 
 /**
  * The data source the TypeORM CLI loads (`npm run migration:run|revert|show`). It uses the same

@@ -1,0 +1,11 @@
+import type { AuthFailureLimits } from './auth-failure-limiter';
+
+/** What client authentication needs of the core options; OAuthCoreModule provides it (see core/). */
+export interface ClientAuthOptions {
+  /** The issuer: the realm of the `WWW-Authenticate` challenge. */
+  issuer: string;
+  authFailureLimits: AuthFailureLimits;
+}
+
+/** Injection token of ClientAuthOptions; clients/ does not import core/, core/ provides it. */
+export const CLIENT_AUTH_OPTIONS = Symbol('CLIENT_AUTH_OPTIONS');

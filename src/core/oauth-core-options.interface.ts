@@ -1,0 +1,29 @@
+import type { AuthFailureLimits } from '../clients/auth-failure-limiter';
+import type { ClientAuthOptions } from '../clients/client-auth-options';
+import type { GrantsOptions, TokenRetentionOptions } from '../grants/grants-options';
+import type { TokenPrefixes } from '../grants/token-format';
+
+export type { TokenRetentionOptions };
+
+/** Settings every OAuth module of the set shares. */
+export interface OAuthCoreOptions {
+  /** The authorization server's issuer identifier (RFC 8414 §2), e.g. `https://auth.example.com`. */
+  issuer: string;
+  /** Token type prefixes; defaults `oat_` (access) and `ort_` (refresh). */
+  tokenPrefixes?: TokenPrefixes;
+  /** Lifetime of new access tokens; default 3600 s. */
+  accessTokenTtlSeconds?: number;
+  /** Lifetime of new refresh tokens; default 30 days. */
+  refreshTokenTtlSeconds?: number;
+  retention?: TokenRetentionOptions;
+  /** Brute-force protection of client authentication; defaults 10 failures per client id and 50 per address a minute. */
+  authFailureLimits?: Partial<AuthFailureLimits>;
+}
+
+/**
+ * The options with every default filled in, computed once. The grant domain and client authentication
+ * receive the same object under their own tokens (GRANTS_OPTIONS, CLIENT_AUTH_OPTIONS).
+ */
+export interface ResolvedOAuthCoreOptions extends GrantsOptions, ClientAuthOptions {
+  issuer: string;
+}

@@ -1,0 +1,19 @@
+import { DEFAULT_AUTH_FAILURE_LIMITS } from '../clients/auth-failure-limiter';
+import { DEFAULT_TOKEN_PREFIXES } from '../grants/token-format';
+import type { OAuthCoreOptions, ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
+
+/** Fills in every default of the core options (see OAuthCoreOptions). */
+export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCoreOptions {
+  return {
+    issuer: options.issuer.replace(/\/+$/, ''),
+    tokenPrefixes: options.tokenPrefixes ?? DEFAULT_TOKEN_PREFIXES,
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+    refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 30 * 24 * 3600,
+    retention: {
+      days: options.retention?.days ?? 30,
+      cleanupIntervalSeconds: options.retention?.cleanupIntervalSeconds ?? 0,
+      cleanupBatchSize: options.retention?.cleanupBatchSize ?? 1000,
+    },
+    authFailureLimits: { ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits },
+  };
+}

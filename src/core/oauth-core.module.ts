@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { AuthFailureLimiter } from '../clients/auth-failure-limiter';
+import { CLIENT_AUTH_OPTIONS } from '../clients/client-auth-options';
+import { ClientsService } from '../clients/clients.service';
+import { GRANTS_OPTIONS } from '../grants/grants-options';
+import { TokenCleanupScheduler } from '../grants/token-cleanup.scheduler';
+import { TokenCleanupService } from '../grants/token-cleanup.service';
+import { TokensService } from '../grants/tokens.service';
+import type { ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
+import { resolveCoreOptions } from './oauth-core-options';
+import { OAUTH_CORE_MODULE_OPTIONS, OAUTH_CORE_OPTIONS, OAuthCoreConfigurableModule } from './oauth-core.module-definition';
+import { RevocationEvents } from './revocation-events';
+
+/**
+ * The shared base of every OAuth module in the set: issuer, token format, clients, token issuance,
+ * retention cleanup, and the one RevocationEvents bus that every path which revokes (the revoke
+ * endpoint, refresh token reuse detection, operators) emits on. Global by default, so feature modules
+ * (revocation, token endpoint, introspection, discovery) find it without imports.
+ * Needs the host's TypeORM data source with OAUTH_ENTITIES and OAUTH_MIGRATIONS.
+ *
+ * clients/ and grants/ know nothing of this module: each declares the options it needs under its own
+ * token, and this module provides the one resolved object under all of them.
+ */
+@Module({
+  providers: [
+    { provide: OAUTH_CORE_OPTIONS, inject: [OAUTH_CORE_MODULE_OPTIONS], useFactory: resolveCoreOptions },
+    { provide: GRANTS_OPTIONS, useExisting: OAUTH_CORE_OPTIONS },
+    { provide: CLIENT_AUTH_OPTIONS, useExisting: OAUTH_CORE_OPTIONS },
+    {
+      provide: AuthFailureLimiter,
+      inject: [OAUTH_CORE_OPTIONS],
+      useFactory: (options: ResolvedOAuthCoreOptions) => new AuthFailureLimiter(options.authFailureLimits),
+    },
+    ClientsService,
+    TokensService,
+    RevocationEvents,
+    TokenCleanupService,
+    TokenCleanupScheduler,
+  ],
+  exports: [OAUTH_CORE_OPTIONS, GRANTS_OPTIONS, CLIENT_AUTH_OPTIONS, AuthFailureLimiter, ClientsService, TokensService, RevocationEvents, TokenCleanupService],
+})
+export class OAuthCoreModule extends OAuthCoreConfigurableModule {}
