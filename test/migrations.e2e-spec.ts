@@ -1,12 +1,48 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { OAUTH_MIGRATIONS } from '../src/core/entities';
 import { run, tempDataDir } from './support/processes';
 import { testDatabaseKind } from './support/test-database';
 
 const TABLES = ['access_tokens', 'clients', 'grants', 'refresh_tokens', 'revocation_audit'];
+const FUNCTIONS = ['oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
+const REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text, reason text, revoked_at timestamp with time zone)';
+const LANDED_REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text)';
 
-/** An empty database of the run's kind, as env for the npm scripts, and a way to list its tables. */
-async function emptyDatabase(): Promise<{ env: Record<string, string | undefined>; tables: () => Promise<string[]>; drop: () => Promise<void> }> {
+interface Schema {
+  tables: string[];
+  functions: Record<string, string>;
+  indexes: string[];
+  /** The SQL TypeORM would run to make the schema match the entities: empty when nothing drifted. */
+  drift: string[];
+}
+
+/**
+ * Reads the schema of the database the npm scripts use, in a process of its own (the embedded database
+ * is a directory that only one process may open): tables, functions with their result types, indexes,
+ * and TypeORM's own comparison of the schema with what the entities declare.
+ */
+const INSPECT = `
+const { DataSource } = require('typeorm');
+const { OAUTH_ENTITIES } = require('./dist/src/core/entities');
+const { EmbeddedDatabase } = require('./dist/src/database/embedded-database');
+(async () => {
+  let url = process.env.DATABASE_URL, embedded;
+  if (!url) { embedded = await EmbeddedDatabase.start(process.env.EMBEDDED_DATA_DIR); url = embedded.url; }
+  const ds = await new DataSource({ type: 'postgres', url, entities: OAUTH_ENTITIES, extra: { max: 1 } }).initialize();
+  const tables = (await ds.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations' ORDER BY 1")).map((r) => r.tablename);
+  const functions = Object.fromEntries((await ds.query(
+    "SELECT p.proname, pg_get_function_result(p.oid) AS result FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' ORDER BY 1",
+  )).map((r) => [r.proname, r.result]));
+  const indexes = (await ds.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.indexname);
+  const drift = tables.length ? (await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query) : [];
+  process.stdout.write(JSON.stringify({ tables, functions, indexes, drift }));
+  await ds.destroy();
+  await embedded?.stop();
+})().catch((err) => { console.error(err); process.exit(1); });`;
+
+/** An empty database of the run's kind, as env for the npm scripts. */
+async function emptyDatabase(): Promise<{ env: Record<string, string | undefined>; drop: () => Promise<void> }> {
   if (testDatabaseKind() === 'postgres') {
     const name = `nor_mig_${randomBytes(4).toString('hex')}`;
     const admin = new Client({ connectionString: process.env.DATABASE_URL });
@@ -14,43 +50,55 @@ async function emptyDatabase(): Promise<{ env: Record<string, string | undefined
     await admin.query(`CREATE DATABASE ${name}`);
     const u = new URL(process.env.DATABASE_URL!);
     u.pathname = `/${name}`;
-    const tables = async () => {
-      const c = new Client({ connectionString: u.toString() });
-      await c.connect();
-      const { rows } = await c.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations' ORDER BY 1`);
-      await c.end();
-      return rows.map((r) => r.tablename as string);
-    };
-    return { env: { DATABASE_URL: u.toString() }, tables, drop: async () => { await admin.query(`DROP DATABASE ${name} WITH (FORCE)`); await admin.end(); } };
+    return { env: { DATABASE_URL: u.toString() }, drop: async () => { await admin.query(`DROP DATABASE ${name} WITH (FORCE)`); await admin.end(); } };
   }
-  const dir = tempDataDir();
-  const env = { DATABASE_URL: undefined, EMBEDDED_DATA_DIR: dir };
-  const script = `const { PGlite } = require('@electric-sql/pglite');
-    PGlite.create(process.argv[1]).then(async (db) => {
-      const r = await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations' ORDER BY 1");
-      console.log(JSON.stringify(r.rows.map((x) => x.tablename))); await db.close(); });`;
-  const tables = async () => JSON.parse((await run('node', ['-e', script, dir], env)).stdout) as string[];
-  return { env, tables, drop: async () => undefined };
+  return { env: { DATABASE_URL: undefined, EMBEDDED_DATA_DIR: tempDataDir() }, drop: async () => undefined };
 }
 
 describe('migrations', () => {
-  it('build the full schema on an empty database, show as applied, and revert to nothing', async () => {
+  it('build the schema the entities declare, with every function and index, and each one reverts to what came before', async () => {
     const db = await emptyDatabase();
+    const inspect = async (): Promise<Schema> => {
+      const r = await run('node', ['-e', INSPECT], db.env);
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as Schema;
+    };
+    const revert = async () => expect((await run('npm', ['run', '--silent', 'migration:revert'], db.env)).code).toBe(0);
     try {
-      const applied = await run('npm', ['run', '--silent', 'migration:run'], db.env);
-      expect(applied.code).toBe(0);
-      expect(await db.tables()).toEqual(TABLES);
+      expect((await run('npm', ['run', '--silent', 'migration:run'], db.env)).code).toBe(0);
+      const full = await inspect();
+      expect(full.tables).toEqual(TABLES);
+      expect(Object.keys(full.functions)).toEqual(FUNCTIONS);
+      expect(full.drift).toEqual([]);
+      expect(full.functions.oauth_revoke_grant).toBe(REVOCATION_RESULT);
+      expect(full.functions.oauth_revoke_token).toBe(REVOCATION_RESULT);
+      expect(full.functions.oauth_refresh_token).toBe(REVOCATION_RESULT);
+      // HotRevocation: revoked tokens are found through their grant, so a revocation's updates stay HOT.
+      expect(full.indexes).toEqual(expect.arrayContaining(['grants_revoked_at_idx', 'access_tokens_token_hash_key', 'refresh_tokens_token_hash_key']));
+      expect(full.indexes).not.toContain('access_tokens_revoked_at_idx');
+      expect(full.indexes).not.toContain('refresh_tokens_revoked_at_idx');
+
       const shown = await run('npm', ['run', '--silent', 'migration:show'], db.env);
-      expect(shown.stdout).toMatch(/\[X\].*InitialSchema1763790000000/);
-      expect(shown.stdout).toMatch(/\[X\].*RevocationFunctions1763790000001/);
-      expect(shown.stdout).toMatch(/\[X\].*TokenLifecycle1795322263980/);
-      expect(shown.stdout).toMatch(/\[X\].*HotRevocation1795426765522/);
-      for (let i = 0; i < 4; i++) expect((await run('npm', ['run', '--silent', 'migration:revert'], db.env)).code).toBe(0);
-      expect(await db.tables()).toEqual([]);
+      for (const migration of OAUTH_MIGRATIONS) expect(shown.stdout).toMatch(new RegExp(`\\[X\\].*${migration.name}`));
+
+      // Back one step at a time, checking what each down() restores.
+      await revert(); // RevocationOutcome
+      const landed = await inspect();
+      expect(landed.functions.oauth_revoke_grant).toBe(LANDED_REVOCATION_RESULT);
+      expect(landed.functions.oauth_revoke_token).toBe(LANDED_REVOCATION_RESULT);
+      expect(landed.functions.oauth_refresh_token).toBe(LANDED_REVOCATION_RESULT);
+      await revert(); // HotRevocation
+      const beforeHot = await inspect();
+      expect(beforeHot.indexes).toEqual(expect.arrayContaining(['access_tokens_revoked_at_idx', 'refresh_tokens_revoked_at_idx']));
+      expect(Object.keys(beforeHot.functions)).toEqual(FUNCTIONS);
+      for (let i = 2; i < OAUTH_MIGRATIONS.length; i++) await revert();
+      const empty = await inspect();
+      expect(empty.tables).toEqual([]);
+      expect(empty.functions).toEqual({});
       const after = await run('npm', ['run', '--silent', 'migration:show'], db.env);
       expect(after.stdout).toMatch(/\[ \].*InitialSchema1763790000000/);
     } finally {
       await db.drop();
     }
-  }, 180_000);
+  }, 240_000);
 });

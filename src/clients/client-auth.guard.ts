@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { CLIENT_AUTH_OPTIONS, ClientAuthOptions } from './client-auth-options';
 import { OAuthException } from '../http/oauth.exception';
 import { OAuthFormParams, readOAuthForm } from '../http/oauth-form';
+import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth-methods';
 import { AuthenticatedClient, CLIENT_KEY, RequestWithClient } from './authenticated-client';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { verifyClientSecret } from './client-secret';
@@ -24,7 +25,7 @@ interface PresentedCredentials {
 @Injectable()
 export class ClientAuthGuard implements CanActivate {
   /** The methods this guard accepts, as discovery metadata lists them. */
-  static readonly METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+  static readonly METHODS = TOKEN_ENDPOINT_AUTH_METHODS;
 
   protected readonly challenge: string;
 

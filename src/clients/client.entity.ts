@@ -1,12 +1,15 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { TokenEndpointAuthMethod } from './client-auth-methods';
 
-export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
-export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+export { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth-methods';
+export type { TokenEndpointAuthMethod };
 
 export const GRANT_TYPES = ['refresh_token', 'client_credentials', 'authorization_code'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 @Entity({ name: 'clients' })
+@Check('clients_token_endpoint_auth_method_check', `token_endpoint_auth_method IN ('client_secret_basic', 'client_secret_post', 'none')`)
+@Check('clients_secret_matches_method', `(token_endpoint_auth_method = 'none') = (secret_hash IS NULL)`)
 export class ClientEntity {
   @PrimaryColumn({ name: 'client_id', type: 'text' })
   clientId: string;
@@ -21,7 +24,7 @@ export class ClientEntity {
   @Column({ name: 'secret_hash', type: 'text', nullable: true, select: false })
   secretHash: string | null;
 
-  @Column({ name: 'grant_types', type: 'text', array: true })
+  @Column({ name: 'grant_types', type: 'text', array: true, default: () => "'{}'" })
   grantTypes: GrantType[];
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })

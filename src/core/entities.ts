@@ -7,9 +7,10 @@ import { InitialSchema1763790000000 } from '../../migrations/1763790000000-initi
 import { RevocationFunctions1763790000001 } from '../../migrations/1763790000001-revocation-functions';
 import { TokenLifecycle1795322263980 } from '../../migrations/1795322263980-token-lifecycle';
 import { HotRevocation1795426765522 } from '../../migrations/1795426765522-hot-revocation';
+import { RevocationOutcome1796391973873 } from '../../migrations/1796391973873-revocation-outcome';
 
 /** Every entity of the module set: add these to the host's TypeORM data source. */
 export const OAUTH_ENTITIES = [ClientEntity, GrantEntity, AccessTokenEntity, RefreshTokenEntity, RevocationAuditEntity];
 
 /** The schema's migrations, in order: add these to the host's TypeORM data source and run them. */
-export const OAUTH_MIGRATIONS = [InitialSchema1763790000000, RevocationFunctions1763790000001, TokenLifecycle1795322263980, HotRevocation1795426765522];
+export const OAUTH_MIGRATIONS = [InitialSchema1763790000000, RevocationFunctions1763790000001, TokenLifecycle1795322263980, HotRevocation1795426765522, RevocationOutcome1796391973873];

@@ -14,11 +14,39 @@ export interface RevocationEvent {
   revokingClientId: string | null;
   reason: RevocationReason;
   /**
-   * True when someone other than the grant's own client revoked it (anonymous or another client):
-   * the token may have leaked, and a host may want to warn its owner.
+   * True when the token may have leaked and a host may want to warn its owner: someone other than the
+   * grant's own client revoked it (anonymous or another client), or a used refresh token came back.
    */
   suspicious: boolean;
+  /** When the database recorded the revocation. */
   revokedAt: Date;
 }
 
 export type RevocationListener = (event: RevocationEvent) => unknown;
+
+/** A revocation function's answer about the grant it revoked (see migrations/*-revocation-outcome.ts). */
+export interface RevokedGrantRow {
+  grant_id: string | null;
+  client_id: string | null;
+  subject: string | null;
+  scope: string | null;
+  reason: string | null;
+  revoked_at: Date | null;
+}
+
+const SUSPICIOUS_REASONS: ReadonlySet<string> = new Set<RevocationReason>(['anonymous_request', 'foreign_client_request', 'refresh_token_reuse']);
+
+/** The one place a revocation event is built: from what the database decided and recorded. */
+export function revocationEvent(row: RevokedGrantRow, tokenType: TokenKind | null, revokingClientId: string | null): RevocationEvent {
+  return {
+    grantId: row.grant_id!,
+    clientId: row.client_id!,
+    subject: row.subject,
+    scope: row.scope ?? '',
+    tokenType,
+    revokingClientId,
+    reason: row.reason as RevocationReason,
+    suspicious: SUSPICIOUS_REASONS.has(row.reason!),
+    revokedAt: row.revoked_at!,
+  };
+}

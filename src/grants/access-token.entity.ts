@@ -1,16 +1,18 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { GrantEntity } from './grant.entity';
 
 @Entity({ name: 'access_tokens' })
+@Unique('access_tokens_token_hash_key', ['tokenHash'])
 export class AccessTokenEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Index('access_tokens_grant_id_idx')
+  @ForeignKey(() => GrantEntity, { name: 'access_tokens_grant_id_fkey', onDelete: 'CASCADE' })
   @Column({ name: 'grant_id', type: 'uuid' })
   grantId: string;
 
   /** SHA-256 of the token; the plaintext is never stored. */
-  @Index('access_tokens_token_hash_key', { unique: true })
   @Column({ name: 'token_hash', type: 'bytea', select: false })
   tokenHash: Buffer;
 

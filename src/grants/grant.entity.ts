@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { ClientEntity } from '../clients/client.entity';
 
 /** What a revocation records as its cause. */
 export const REVOCATION_REASONS = [
@@ -17,6 +18,7 @@ export class GrantEntity {
   id: string;
 
   @Index('grants_client_id_idx')
+  @ForeignKey(() => ClientEntity, { name: 'grants_client_id_fkey' })
   @Column({ name: 'client_id', type: 'text' })
   clientId: string;
 

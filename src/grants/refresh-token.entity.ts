@@ -1,21 +1,25 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { AccessTokenEntity } from './access-token.entity';
+import { GrantEntity } from './grant.entity';
 
 @Entity({ name: 'refresh_tokens' })
+@Unique('refresh_tokens_token_hash_key', ['tokenHash'])
 export class RefreshTokenEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Index('refresh_tokens_grant_id_idx')
+  @ForeignKey(() => GrantEntity, { name: 'refresh_tokens_grant_id_fkey', onDelete: 'CASCADE' })
   @Column({ name: 'grant_id', type: 'uuid' })
   grantId: string;
 
   /** SHA-256 of the token; the plaintext is never stored. */
-  @Index('refresh_tokens_token_hash_key', { unique: true })
   @Column({ name: 'token_hash', type: 'bytea', select: false })
   tokenHash: Buffer;
 
   /** The access token issued together with this refresh token (revoked when the pair is rotated). */
   @Index('refresh_tokens_access_token_id_idx', { where: 'access_token_id IS NOT NULL' })
+  @ForeignKey(() => AccessTokenEntity, { name: 'refresh_tokens_access_token_id_fkey', onDelete: 'SET NULL' })
   @Column({ name: 'access_token_id', type: 'uuid', nullable: true })
   accessTokenId: string | null;
 
@@ -36,6 +40,7 @@ export class RefreshTokenEntity {
 
   /** The refresh token that replaced this one (the latest one, after a lost-response retry). */
   @Index('refresh_tokens_successor_id_idx', { where: 'successor_id IS NOT NULL' })
+  @ForeignKey(() => RefreshTokenEntity, { name: 'refresh_tokens_successor_id_fkey', onDelete: 'SET NULL' })
   @Column({ name: 'successor_id', type: 'uuid', nullable: true })
   successorId: string | null;
 

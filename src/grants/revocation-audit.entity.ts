@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { TokenKind } from './token-format';
 import type { RevocationReason } from './grant.entity';
 
@@ -7,10 +7,12 @@ import type { RevocationReason } from './grant.entity';
  * the grants that retention cleanup deletes.
  */
 @Entity({ name: 'revocation_audit' })
+@Check('revocation_audit_token_type_check', `token_type IN ('access_token', 'refresh_token')`)
 export class RevocationAuditEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
 
+  @Index('revocation_audit_grant_id_idx')
   @Column({ name: 'grant_id', type: 'uuid' })
   grantId: string;
 

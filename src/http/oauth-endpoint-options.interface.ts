@@ -1,5 +1,3 @@
-import type { OAuthCorsOptions } from './oauth-endpoint.middleware';
-
 /** What every OAuth endpoint module of the set takes: where it is served and who may call it from a browser. */
 export interface OAuthEndpointOptions {
   /** Route of the endpoint, without leading or trailing slash; each module has its own default. */
@@ -14,21 +12,4 @@ export interface ResolvedOAuthEndpointOptions {
   path: string;
   corsOrigins: string[];
   corsMaxAgeSeconds: number;
-}
-
-/** `oauth2/revoke` from `/oauth2/revoke/`: Nest joins route segments itself. */
-export function normalizeEndpointPath(path: string): string {
-  return path.replace(/^\/+|\/+$/g, '');
-}
-
-export function resolveEndpointOptions(options: OAuthEndpointOptions, defaultPath: string): ResolvedOAuthEndpointOptions {
-  return {
-    path: normalizeEndpointPath(options.path ?? defaultPath),
-    corsOrigins: options.corsOrigins?.length ? options.corsOrigins : ['*'],
-    corsMaxAgeSeconds: options.corsMaxAgeSeconds ?? 600,
-  };
-}
-
-export function corsOf(options: ResolvedOAuthEndpointOptions): OAuthCorsOptions {
-  return { origins: options.corsOrigins, maxAgeSeconds: options.corsMaxAgeSeconds };
 }

@@ -7,8 +7,21 @@ export interface OAuthCorsOptions {
   maxAgeSeconds: number;
 }
 
-/** The headers of a CORS preflight answer, computed once (see preflightHeaders). */
-export function preflightHeaders(cors: OAuthCorsOptions, methods = 'POST, OPTIONS'): Record<string, string> {
+/** What an endpoint answers to other methods than POST (see OAuthEndpointController), prepared once. */
+export interface EndpointAnswers {
+  allow: string;
+  preflight: Readonly<Record<string, string>>;
+  /** The 405 description, e.g. `Use POST to revoke a token.` */
+  usage: string;
+}
+
+export const ENDPOINT_ANSWERS = Symbol('oauthEndpointAnswers');
+export type EndpointRequest = Request & { [ENDPOINT_ANSWERS]?: EndpointAnswers };
+
+const ALLOW = 'POST, OPTIONS';
+
+/** The headers of a CORS preflight answer, computed once. */
+export function preflightHeaders(cors: OAuthCorsOptions, methods = ALLOW): Record<string, string> {
   return {
     'Access-Control-Allow-Methods': methods,
     'Access-Control-Allow-Headers': 'Authorization, Content-Type',
@@ -18,11 +31,13 @@ export function preflightHeaders(cors: OAuthCorsOptions, methods = 'POST, OPTION
 
 /**
  * Runs first on an OAuth endpoint: headers every answer carries (RFC 6749 §5.1 no-store, CORS), then the
- * raw body. Built once per module with its options; per request it only sets headers.
+ * raw body. Built once per module with its options; per request it only sets headers. `purpose` completes
+ * "Use POST to …" in the 405 answer.
  */
-export function oauthEndpointMiddleware(cors: OAuthCorsOptions): (req: Request, res: Response, next: NextFunction) => void {
+export function oauthEndpointMiddleware(cors: OAuthCorsOptions, purpose = 'call this endpoint'): (req: Request, res: Response, next: NextFunction) => void {
   const anyOrigin = cors.origins.includes('*');
   const allowed = new Set(cors.origins);
+  const answers: EndpointAnswers = Object.freeze({ allow: ALLOW, preflight: Object.freeze(preflightHeaders(cors)), usage: `Use POST to ${purpose}.` });
   return (req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
@@ -35,6 +50,7 @@ export function oauthEndpointMiddleware(cors: OAuthCorsOptions): (req: Request, 
     }
     // Browsers hide WWW-Authenticate from scripts unless it is exposed.
     res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    (req as EndpointRequest)[ENDPOINT_ANSWERS] = answers;
     bufferOAuthBody(req, next);
   };
 }

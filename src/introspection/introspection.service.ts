@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
-import type { TokenEndpointAuthMethod } from '../clients/client.entity';
 import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
 import { OAuthException } from '../http/oauth.exception';
@@ -34,9 +33,6 @@ interface TokenRow {
 }
 
 const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
-
-/** Only confidential clients may introspect, so only the secret-based methods (discovery lists these). */
-export const INTROSPECTION_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const satisfies readonly TokenEndpointAuthMethod[];
 
 /**
  * `POST /oauth2/introspect` decisions (RFC 7662). A token is active when it, and its grant, are neither

@@ -1,4 +1,4 @@
-import { OAuthEndpointOptions, ResolvedOAuthEndpointOptions, resolveEndpointOptions } from '../http/oauth-endpoint-options.interface';
+import type { OAuthEndpointOptions, ResolvedOAuthEndpointOptions } from '../http/oauth-endpoint-options.interface';
 
 /** What to do when an authenticated client presents a token that belongs to another client. */
 export type ForeignClientPolicy = 'revoke' | 'ignore' | 'reject';
@@ -20,12 +20,4 @@ export interface RevocationModuleOptions extends OAuthEndpointOptions {
 export interface ResolvedRevocationOptions extends ResolvedOAuthEndpointOptions {
   anonymous: 'allow' | 'deny';
   foreignClient: ForeignClientPolicy;
-}
-
-export function resolveRevocationOptions(options: RevocationModuleOptions = {}): ResolvedRevocationOptions {
-  return {
-    ...resolveEndpointOptions(options, 'oauth2/revoke'),
-    anonymous: options.anonymous ?? 'allow',
-    foreignClient: options.foreignClient ?? 'revoke',
-  };
 }

@@ -1,28 +1,17 @@
-import { Controller, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { AuthenticatedClient, OAuthClient } from '../clients/authenticated-client';
 import { ClientAuthGuard } from '../clients/client-auth.guard';
 import { OAuthEndpointController } from '../http/oauth-endpoint.controller';
-import { corsOf } from '../http/oauth-endpoint-options.interface';
-import { OAuthExceptionFilter } from '../http/oauth-exception.filter';
 import { OAuthForm } from '../http/oauth-form';
 import { oauthValidationPipe } from '../http/oauth-validation.pipe';
-import { REVOCATION_OPTIONS } from './revocation.module-definition';
-import type { ResolvedRevocationOptions } from './revocation-options.interface';
 import { RevocationService } from './revocation.service';
 import { RevokeTokenDto } from './revoke-token.dto';
 
-/**
- * `POST <path>` (RFC 7009). HTTP only: the decision is the service's. The route path is set per module
- * instance (see RevocationModule), so this class carries no path of its own.
- */
+/** `POST <path>` (RFC 7009). HTTP only: the decision is the service's. */
 @Controller()
-@UseFilters(OAuthExceptionFilter)
 export class RevocationController extends OAuthEndpointController {
-  constructor(
-    private readonly revocation: RevocationService,
-    @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
-  ) {
-    super(corsOf(options), 'revoke a token');
+  constructor(private readonly revocation: RevocationService) {
+    super();
   }
 
   /** RFC 7009 §2.2: 200 with an empty body, whether or not the token existed. */

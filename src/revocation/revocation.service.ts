@@ -1,15 +1,16 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { AuthenticatedClient } from '../clients/authenticated-client';
-import { OAuthException } from '../http/oauth.exception';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
-import type { RevocationReason } from '../grants/grant.entity';
-import { hashToken, parseTokenKind, TokenKind } from '../grants/token-format';
-import { ForeignClientPolicy, resolveRevocationOptions, ResolvedRevocationOptions } from './revocation-options.interface';
-import { REVOCATION_OPTIONS } from './revocation.module-definition';
+import { revocationEvent, RevokedGrantRow } from '../core/revocation-event';
 import { RevocationEvents } from '../core/revocation-events';
 import { PreparedStatement } from '../database/prepared-statement';
+import type { RevocationReason } from '../grants/grant.entity';
+import { hashToken, parseTokenKind, TokenKind } from '../grants/token-format';
+import { OAuthException } from '../http/oauth.exception';
+import { REVOCATION_OPTIONS } from './revocation.constants';
+import type { ForeignClientPolicy, ResolvedRevocationOptions } from './revocation-options.interface';
 
 /**
  * `revoked`: this call revoked the grant. `already_revoked`, `not_found`: nothing to do.
@@ -17,33 +18,28 @@ import { PreparedStatement } from '../database/prepared-statement';
  */
 export type RevocationOutcome = 'revoked' | 'already_revoked' | 'not_found' | 'foreign_ignore' | 'foreign_reject';
 
-interface RevokeRow {
+interface RevokeRow extends RevokedGrantRow {
   outcome: RevocationOutcome;
-  grant_id: string | null;
-  client_id: string | null;
-  subject: string | null;
-  scope: string | null;
 }
 
-/** The revoke path's one statement (see migrations/1763790000001-revocation-functions.ts). */
-const REVOKE_TOKEN = new PreparedStatement<RevokeRow>(
-  'oauth_revoke_token',
-  'SELECT outcome, grant_id, client_id, subject, scope FROM oauth_revoke_token($1, $2, $3, $4)',
-);
+const COLUMNS = 'outcome, grant_id, client_id, subject, scope, reason, revoked_at';
 
+/** The revoke path's one statement (see migrations/*-revocation-outcome.ts). */
+const REVOKE_TOKEN = new PreparedStatement<RevokeRow>('oauth_revoke_token', `SELECT ${COLUMNS} FROM oauth_revoke_token($1, $2, $3, $4)`);
+
+/**
+ * Revocation decisions. The SQL functions decide the outcome, the reason and the time, in one round
+ * trip; this service turns their answer into an HTTP refusal or a revocation event. Only the anonymous
+ * policy is applied before the database: refusing an unidentified caller needs no lookup.
+ */
 @Injectable()
 export class RevocationService {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(OAUTH_CORE_OPTIONS) private readonly core: ResolvedOAuthCoreOptions,
     private readonly events: RevocationEvents,
-    @Optional() @Inject(REVOCATION_OPTIONS) options?: ResolvedRevocationOptions,
-  ) {
-    // Without RevocationModule (the admin CLI) the service runs with the default policies.
-    this.options = options ?? resolveRevocationOptions();
-  }
-
-  private readonly options: ResolvedRevocationOptions;
+    @Inject(REVOCATION_OPTIONS) private readonly options: ResolvedRevocationOptions,
+  ) {}
 
   /**
    * A revocation request as the endpoint received it, under the configured policies. Resolves for
@@ -69,34 +65,19 @@ export class RevocationService {
     // RFC 7009 §2.1: the hint is only an optimisation; the prefix tells the type for certain.
     const kind = parseTokenKind(token, this.core.tokenPrefixes);
     if (!kind) return 'not_found';
-    const rows = await REVOKE_TOKEN.run(this.dataSource, [hashToken(token), kind, revokingClientId, foreignClient]);
-    return this.finish(rows[0], kind, revokingClientId);
+    const [row] = await REVOKE_TOKEN.run(this.dataSource, [hashToken(token), kind, revokingClientId, foreignClient]);
+    return this.announce(row, kind, revokingClientId);
   }
 
-  /** Revokes a grant by id (operators, reuse detection). True when this call revoked something. */
-  async revokeGrant(grantId: string, reason: RevocationReason = 'admin', revokingClientId: string | null = null): Promise<boolean> {
-    const rows: RevokeRow[] = await this.dataSource.query(
-      'SELECT outcome, grant_id, client_id, subject, scope FROM oauth_revoke_grant($1, NULL, $2, $3)',
-      [grantId, revokingClientId, reason],
-    );
-    return this.finish(rows[0], null, revokingClientId, reason) === 'revoked';
+  /** Revokes a grant by id, as an operator (`grant:revoke`). True when this call revoked something. */
+  async revokeGrant(grantId: string, reason: RevocationReason = 'admin'): Promise<boolean> {
+    const [row]: RevokeRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM oauth_revoke_grant($1, NULL, NULL, $2)`, [grantId, reason]);
+    return this.announce(row, null, null) === 'revoked';
   }
 
-  private finish(row: RevokeRow, tokenType: TokenKind | null, revokingClientId: string | null, reason?: RevocationReason): RevocationOutcome {
-    if (row.outcome === 'revoked') {
-      const ownClient = revokingClientId !== null && revokingClientId === row.client_id;
-      this.events.emit({
-        grantId: row.grant_id!,
-        clientId: row.client_id!,
-        subject: row.subject,
-        scope: row.scope ?? '',
-        tokenType,
-        revokingClientId,
-        reason: reason ?? (revokingClientId === null ? 'anonymous_request' : ownClient ? 'client_request' : 'foreign_client_request'),
-        suspicious: reason === undefined && !ownClient,
-        revokedAt: new Date(),
-      });
-    }
+  /** Listeners hear of a revocation once it has committed (the statement above). */
+  private announce(row: RevokeRow, tokenType: TokenKind | null, revokingClientId: string | null): RevocationOutcome {
+    if (row.outcome === 'revoked') this.events.emit(revocationEvent(row, tokenType, revokingClientId));
     return row.outcome;
   }
 }

@@ -1,3 +1,4 @@
+import type { DiscoveryService } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { resolveCoreOptions } from '../core/oauth-core-options';
@@ -5,18 +6,17 @@ import { OAuthException } from '../http/oauth.exception';
 import { RevocationEvents } from '../core/revocation-events';
 import { generateToken } from '../grants/token-format';
 import { TokenGrantService } from './token-grant.service';
+import { ClientCredentialsGrantHandler } from './grants/client-credentials.grant';
+import { RefreshTokenGrantHandler } from './grants/refresh-token.grant';
 import type { TokensService } from '../grants/tokens.service';
 
 /** The decisions taken before the database is asked: which error, in which order. */
 describe('TokenGrantService request decisions', () => {
   const query = jest.fn();
   const issue = jest.fn();
-  const service = new TokenGrantService(
-    { query } as unknown as DataSource,
-    resolveCoreOptions({ issuer: 'https://auth.example.com' }),
-    { issueClientCredentialsGrant: issue } as unknown as TokensService,
-    new RevocationEvents(),
-  );
+  const service = new TokenGrantService({} as DiscoveryService);
+  service.register(new RefreshTokenGrantHandler({ query } as unknown as DataSource, resolveCoreOptions({ issuer: 'https://auth.example.com' }), new RevocationEvents()));
+  service.register(new ClientCredentialsGrantHandler({ issueClientCredentialsGrant: issue } as unknown as TokensService));
   const confidential: AuthenticatedClient = { clientId: 'web', method: 'client_secret_basic', confidential: true, grantTypes: ['refresh_token', 'client_credentials'] };
   const pub: AuthenticatedClient = { clientId: 'app', method: 'none', confidential: false, grantTypes: ['refresh_token', 'client_credentials'] };
   beforeEach(() => {

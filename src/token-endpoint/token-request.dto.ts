@@ -6,6 +6,9 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
  * complaint about some other parameter. Unknown parameters are ignored (RFC 6749 §3.2).
  */
 export class TokenRequestDto {
+  /** Every parameter of the form reaches the grant handler; those above are checked here. */
+  [parameter: string]: string | undefined;
+
   @IsString({ message: 'grant_type is required: send refresh_token or client_credentials' })
   grant_type: string;
 

@@ -8,9 +8,9 @@ import { AuthorizationServerMetadataContributor } from '../../src/http/metadata-
 import type { MetadataContext, MetadataContributor } from '../../src/http/metadata-contributor.interface';
 import { resolveCoreOptions } from '../../src/core/oauth-core-options';
 import { OAUTH_CORE_OPTIONS } from '../../src/core/oauth-core.module-definition';
-import { RevocationMetadataContributor } from '../../src/revocation/revocation-metadata.contributor';
-import { resolveRevocationOptions, RevocationModuleOptions } from '../../src/revocation/revocation-options.interface';
-import { REVOCATION_OPTIONS } from '../../src/revocation/revocation.module-definition';
+import { resolveRevocationOptions, RevocationMetadataContributor } from '../../src/revocation/revocation.module';
+import type { RevocationModuleOptions } from '../../src/revocation/revocation-options.interface';
+import { REVOCATION_OPTIONS } from '../../src/revocation/revocation.constants';
 
 /**
  * A small host app around DiscoveryModule, without a database: discovery needs only the core options'

@@ -6,8 +6,8 @@ import { issuerRouting } from '../../discovery/issuer-routing';
 import type { TokenPrefixes } from '../../grants/token-format';
 import type { ForeignClientPolicy, RevocationModuleOptions } from '../../revocation/revocation-options.interface';
 import type { TokenRetentionOptions } from '../../grants/grants-options';
-import type { TokenEndpointModuleOptions } from '../../token-endpoint/token-endpoint-options.interface';
-import type { IntrospectionModuleOptions } from '../../introspection/introspection-options.interface';
+import type { TokenEndpointModuleOptions } from '../../token-endpoint/token-endpoint.module';
+import type { IntrospectionModuleOptions } from '../../introspection/introspection.module';
 
 export interface AuthFailureSettings {
   perClient: number;
