@@ -159,7 +159,7 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     expect(await db.access(login.access_token)).toMatchObject({ revoked: true });
     await server.pool.query(`UPDATE access_tokens SET revoked_at = now() - interval '40 days' WHERE token_hash = $1`, [hashToken(login.access_token)]);
     expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0 });
-    expect(await db.access(login.access_token)).toBeDefined();
+    expect(await db.access(login.access_token)).toMatchObject({ revoked: true });
     await server.pool.query(`UPDATE access_tokens SET expires_at = now() - interval '31 days' WHERE token_hash = $1`, [hashToken(login.access_token)]);
     expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 0, deleted_grants: 0 });
     expect(await db.access(login.access_token)).toBeUndefined();
