@@ -19,7 +19,8 @@ interface Schema {
 
 /**
  * Reads the schema of the database the npm scripts use, in a process of its own (the embedded database
- * is a directory that only one process may open): tables, functions with their result types, indexes,
+ * is a directory that only one process may open): tables, our functions (not those of extensions TypeORM
+ * installs, such as uuid-ossp) with their result types, indexes,
  * and TypeORM's own comparison of the schema with what the entities declare.
  */
 const INSPECT = `
@@ -32,7 +33,7 @@ const { EmbeddedDatabase } = require('./dist/src/database/embedded-database');
   const ds = await new DataSource({ type: 'postgres', url, entities: OAUTH_ENTITIES, extra: { max: 1 } }).initialize();
   const tables = (await ds.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations' ORDER BY 1")).map((r) => r.tablename);
   const functions = Object.fromEntries((await ds.query(
-    "SELECT p.proname, pg_get_function_result(p.oid) AS result FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' ORDER BY 1",
+    "SELECT p.proname, pg_get_function_result(p.oid) AS result FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1",
   )).map((r) => [r.proname, r.result]));
   const indexes = (await ds.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.indexname);
   const drift = tables.length ? (await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query) : [];
