@@ -2,7 +2,7 @@
 export { OAuthCoreModule } from './core/oauth-core.module';
 export { OAUTH_CORE_OPTIONS } from './core/oauth-core.module-definition';
 export type { OAuthCoreOptions, ResolvedOAuthCoreOptions, TokenRetentionOptions } from './core/oauth-core-options.interface';
-export { OAUTH_ENTITIES, OAUTH_MIGRATIONS } from './core/entities';
+export { OAUTH_ENTITIES, OAUTH_MIGRATIONS } from './schema/entities';
 export { ClientsService } from './clients/clients.service';
 export type { CreateClientInput, CreatedClient } from './clients/clients.service';
 export { ClientEntity } from './clients/client.entity';

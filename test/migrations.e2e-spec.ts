@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { OAUTH_MIGRATIONS } from '../src/core/entities';
+import { OAUTH_MIGRATIONS } from '../src/schema/entities';
 import { run, tempDataDir } from './support/processes';
 import { testDatabaseKind } from './support/test-database';
 
-const TABLES = ['access_tokens', 'clients', 'grants', 'refresh_tokens', 'revocation_audit'];
-const FUNCTIONS = ['oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
+const TABLES = ['access_tokens', 'authorization_codes', 'authorization_requests', 'browser_sessions', 'clients', 'consents', 'grants', 'refresh_tokens', 'revocation_audit', 'users'];
+const FUNCTIONS = ['oauth_cleanup_authorizations', 'oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_exchange_code', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
+const LIFECYCLE_FUNCTIONS = ['oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
 const REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text, reason text, revoked_at timestamp with time zone)';
 const LANDED_REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text)';
 
@@ -25,7 +26,7 @@ interface Schema {
  */
 const INSPECT = `
 const { DataSource } = require('typeorm');
-const { OAUTH_ENTITIES } = require('./dist/src/core/entities');
+const { OAUTH_ENTITIES } = require('./dist/src/schema/entities');
 const { EmbeddedDatabase } = require('./dist/src/database/embedded-database');
 (async () => {
   let url = process.env.DATABASE_URL, embedded;
@@ -64,7 +65,16 @@ describe('migrations', () => {
       expect(r.code).toBe(0);
       return JSON.parse(r.stdout) as Schema;
     };
-    const revert = async () => expect((await run('npm', ['run', '--silent', 'migration:revert'], db.env)).code).toBe(0);
+    let applied = OAUTH_MIGRATIONS.length;
+    /** Reverts the newest migrations down to and including `name`. */
+    const revertThrough = async (name: string) => {
+      const target = OAUTH_MIGRATIONS.findIndex((m) => m.name === name);
+      expect(target).toBeGreaterThanOrEqual(0);
+      while (applied > target) {
+        expect((await run('npm', ['run', '--silent', 'migration:revert'], db.env)).code).toBe(0);
+        applied--;
+      }
+    };
     try {
       expect((await run('npm', ['run', '--silent', 'migration:run'], db.env)).code).toBe(0);
       const full = await inspect();
@@ -83,16 +93,18 @@ describe('migrations', () => {
       for (const migration of OAUTH_MIGRATIONS) expect(shown.stdout).toMatch(new RegExp(`\\[X\\].*${migration.name}`));
 
       // Back one step at a time, checking what each down() restores.
-      await revert(); // RevocationOutcome
+      await revertThrough('RevocationOutcome1796391973873');
       const landed = await inspect();
       expect(landed.functions.oauth_revoke_grant).toBe(LANDED_REVOCATION_RESULT);
       expect(landed.functions.oauth_revoke_token).toBe(LANDED_REVOCATION_RESULT);
       expect(landed.functions.oauth_refresh_token).toBe(LANDED_REVOCATION_RESULT);
-      await revert(); // HotRevocation
+      expect(landed.tables).toEqual(['access_tokens', 'clients', 'grants', 'refresh_tokens', 'revocation_audit']);
+      expect(Object.keys(landed.functions)).toEqual(LIFECYCLE_FUNCTIONS);
+      await revertThrough('HotRevocation1795426765522');
       const beforeHot = await inspect();
       expect(beforeHot.indexes).toEqual(expect.arrayContaining(['access_tokens_revoked_at_idx', 'refresh_tokens_revoked_at_idx']));
-      expect(Object.keys(beforeHot.functions)).toEqual(FUNCTIONS);
-      for (let i = 2; i < OAUTH_MIGRATIONS.length; i++) await revert();
+      expect(Object.keys(beforeHot.functions)).toEqual(LIFECYCLE_FUNCTIONS);
+      await revertThrough('InitialSchema1763790000000');
       const empty = await inspect();
       expect(empty.tables).toEqual([]);
       expect(empty.functions).toEqual({});

@@ -1,5 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
-import { OAUTH_ENTITIES, OAUTH_MIGRATIONS } from '../core/entities';
+import { OAUTH_ENTITIES, OAUTH_MIGRATIONS } from '../schema/entities';
 import type { OpenedDatabase } from '../database/database-connection';
 import type { DatabaseSettings } from '../database/database-settings.interface';
 

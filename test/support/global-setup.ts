@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { EmbeddedDatabase } from '../../src/database/embedded-database';
-import { OAUTH_MIGRATIONS } from '../../src/core/entities';
+import { OAUTH_MIGRATIONS } from '../../src/schema/entities';
 
 /**
  * One database for the whole run, outside Jest's module sandbox:
