@@ -11,10 +11,15 @@ describe('discovery: what the token endpoint and introspection contribute (host 
       const document = await (await fetch(`${server.url}${WELL_KNOWN}`)).json();
       expect(document).toEqual({
         issuer: 'https://auth.example.com',
-        grant_types_supported: ['refresh_token', 'client_credentials'],
+        authorization_endpoint: 'https://auth.example.com/oauth2/authorize',
+        authorization_response_iss_parameter_supported: true,
+        code_challenge_methods_supported: ['S256'],
+        grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
         introspection_endpoint: 'https://auth.example.com/oauth2/introspect',
         // Only confidential clients may introspect: no `none`.
         introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        response_modes_supported: ['query', 'fragment'],
+        response_types_supported: ['code'],
         revocation_endpoint: 'https://auth.example.com/oauth2/revoke',
         revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
         token_endpoint: 'https://auth.example.com/oauth2/token',

@@ -93,7 +93,7 @@ describe('POST /oauth2/token: request rules and grant_type=client_credentials', 
   });
 
   describe('grant types', () => {
-    it.each(['password', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code', 'implicit'])(
+    it.each(['password', 'urn:ietf:params:oauth:grant-type:device_code', 'implicit'])(
       'answers 400 unsupported_grant_type for %s, without echoing it, and creates nothing',
       async (grantType) => {
         const c = await fx.client('client_secret_basic');
@@ -104,6 +104,14 @@ describe('POST /oauth2/token: request rules and grant_type=client_credentials', 
         expect(await grantsOf(c.client_id)).toEqual([]);
       },
     );
+
+    it('answers 400 unauthorized_client for authorization_code to a client not registered for it, and creates nothing', async () => {
+      const c = await fx.client('client_secret_basic');
+      const res = await calls.post('/oauth2/token', { grant_type: 'authorization_code', code: 'x' }, c);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'unauthorized_client', error_description: 'This client is not allowed the authorization_code grant type.' });
+      expect(await grantsOf(c.client_id)).toEqual([]);
+    });
 
     it('answers 400 invalid_request when grant_type is missing', async () => {
       const res = await calls.post('/oauth2/token', { scope: 'x' }, machine);

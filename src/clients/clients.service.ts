@@ -9,6 +9,8 @@ export interface CreateClientInput {
   authMethod: TokenEndpointAuthMethod;
   grantTypes?: GrantType[];
   name?: string;
+  /** RFC 6749 §3.1.2: where authorizations may redirect; compared exactly (loopback ports aside). */
+  redirectUris?: string[];
 }
 
 export interface CreatedClient {
@@ -17,6 +19,7 @@ export interface CreatedClient {
   client_secret?: string;
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   grant_types: GrantType[];
+  redirect_uris?: string[];
 }
 
 /** What client authentication needs to know about a client: one indexed lookup. */
@@ -65,11 +68,26 @@ export class ClientsService {
     if (!confidential && grantTypes.includes('client_credentials')) {
       throw new ClientInputError('a public client (auth method none) cannot use client_credentials');
     }
+    const redirectUris = [...new Set(input.redirectUris ?? [])];
+    const invalid = redirectUris.find((u) => !URL.canParse(u) || u.includes('#'));
+    if (invalid !== undefined) throw new ClientInputError(`redirect URI ${JSON.stringify(invalid)} must be an absolute URI without a fragment`);
+    if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+      throw new ClientInputError('a client of the authorization_code grant needs at least one redirect URI');
+    }
     const secret = confidential ? generateClientSecret() : undefined;
     const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO clients (client_id, name, token_endpoint_auth_method, secret_hash, grant_types)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO NOTHING RETURNING client_id`,
-      [input.clientId, input.name ?? null, input.authMethod, secret ? hashClientSecret(secret) : null, [...new Set(grantTypes)]],
+      `INSERT INTO clients (client_id, name, token_endpoint_auth_method, secret_hash, grant_types, redirect_uris, response_types, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (client_id) DO NOTHING RETURNING client_id`,
+      [
+        input.clientId,
+        input.name ?? null,
+        input.authMethod,
+        secret ? hashClientSecret(secret) : null,
+        [...new Set(grantTypes)],
+        redirectUris,
+        grantTypes.includes('authorization_code') ? ['code'] : [],
+        input.name ? { client_name: input.name } : {},
+      ],
     );
     if (rows.length === 0) throw new ClientInputError(`a client with id ${JSON.stringify(input.clientId)} already exists`);
     return {
@@ -77,6 +95,7 @@ export class ClientsService {
       ...(secret ? { client_secret: secret } : {}),
       token_endpoint_auth_method: input.authMethod,
       grant_types: [...new Set(grantTypes)],
+      ...(redirectUris.length ? { redirect_uris: redirectUris } : {}),
     };
   }
 

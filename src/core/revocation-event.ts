@@ -15,7 +15,7 @@ export interface RevocationEvent {
   reason: RevocationReason;
   /**
    * True when the token may have leaked and a host may want to warn its owner: someone other than the
-   * grant's own client revoked it (anonymous or another client), or a used refresh token came back.
+   * grant's own client revoked it (anonymous or another client), or a used refresh token or code came back.
    */
   suspicious: boolean;
   /** When the database recorded the revocation. */
@@ -34,7 +34,7 @@ export interface RevokedGrantRow {
   revoked_at: Date | null;
 }
 
-const SUSPICIOUS_REASONS: ReadonlySet<string> = new Set<RevocationReason>(['anonymous_request', 'foreign_client_request', 'refresh_token_reuse']);
+const SUSPICIOUS_REASONS: ReadonlySet<string> = new Set<RevocationReason>(['anonymous_request', 'foreign_client_request', 'refresh_token_reuse', 'authorization_code_reuse']);
 
 /** The one place a revocation event is built: from what the database decided and recorded. */
 export function revocationEvent(row: RevokedGrantRow, tokenType: TokenKind | null, revokingClientId: string | null): RevocationEvent {

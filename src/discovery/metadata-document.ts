@@ -81,7 +81,10 @@ export function checkSigningAlgorithms(document: Record<string, unknown>): void 
 function checkFieldTypes(document: Record<string, unknown>, issuer: string): void {
   const loopbackIssuer = validateIssuer(issuer).protocol === 'http:';
   for (const [name, value] of Object.entries(document)) {
-    if (name.endsWith('_supported') && !(Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== ''))) {
+    // Flags such as RFC 9207's authorization_response_iss_parameter_supported are booleans.
+    if (name.endsWith('_parameter_supported')) {
+      if (typeof value !== 'boolean') throw new DiscoveryConfigError(`Authorization server metadata field "${name}" must be true or false`);
+    } else if (name.endsWith('_supported') && !(Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== ''))) {
       throw new DiscoveryConfigError(`Authorization server metadata field "${name}" must be an array of strings`);
     }
     if (name.endsWith('_endpoint') || name === 'jwks_uri') {

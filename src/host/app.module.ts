@@ -7,6 +7,7 @@ import { DiscoveryModule } from '../discovery/discovery.module';
 import { HealthController } from './health.controller';
 import { OAuthCoreModule } from '../core/oauth-core.module';
 import { IntrospectionModule } from '../introspection/introspection.module';
+import { AuthorizationModule } from '../authorization/authorization.module';
 import { RevocationModule } from '../revocation/revocation.module';
 import { TokenEndpointModule } from '../token-endpoint/token-endpoint.module';
 
@@ -30,6 +31,7 @@ export class AppModule {
         RevocationModule.forRoot(config.revocation),
         TokenEndpointModule.forRoot(config.tokenEndpoint),
         IntrospectionModule.forRoot(config.introspection),
+        AuthorizationModule.forRoot(config.authorization),
         // Feature modules add their own fields to the document; this host adds none of its own.
         DiscoveryModule.forRoot(config.discovery),
       ],

@@ -18,10 +18,9 @@ export interface EndpointAnswers {
 export const ENDPOINT_ANSWERS = Symbol('oauthEndpointAnswers');
 export type EndpointRequest = Request & { [ENDPOINT_ANSWERS]?: EndpointAnswers };
 
-const ALLOW = 'POST, OPTIONS';
 
 /** The headers of a CORS preflight answer, computed once. */
-export function preflightHeaders(cors: OAuthCorsOptions, methods = ALLOW): Record<string, string> {
+export function preflightHeaders(cors: OAuthCorsOptions, methods = 'POST, OPTIONS'): Record<string, string> {
   return {
     'Access-Control-Allow-Methods': methods,
     'Access-Control-Allow-Headers': 'Authorization, Content-Type',
@@ -32,12 +31,17 @@ export function preflightHeaders(cors: OAuthCorsOptions, methods = ALLOW): Recor
 /**
  * Runs first on an OAuth endpoint: headers every answer carries (RFC 6749 §5.1 no-store, CORS), then the
  * raw body. Built once per module with its options; per request it only sets headers. `purpose` completes
- * "Use POST to …" in the 405 answer.
+ * "Use POST to …" in the 405 answer; `methods` are the ones the endpoint serves.
  */
-export function oauthEndpointMiddleware(cors: OAuthCorsOptions, purpose = 'call this endpoint'): (req: Request, res: Response, next: NextFunction) => void {
+export function oauthEndpointMiddleware(
+  cors: OAuthCorsOptions,
+  purpose = 'call this endpoint',
+  methods: readonly string[] = ['POST'],
+): (req: Request, res: Response, next: NextFunction) => void {
   const anyOrigin = cors.origins.includes('*');
   const allowed = new Set(cors.origins);
-  const answers: EndpointAnswers = Object.freeze({ allow: ALLOW, preflight: Object.freeze(preflightHeaders(cors)), usage: `Use POST to ${purpose}.` });
+  const allow = [...methods, 'OPTIONS'].join(', ');
+  const answers: EndpointAnswers = Object.freeze({ allow, preflight: Object.freeze(preflightHeaders(cors, allow)), usage: `Use ${methods.join(' or ')} to ${purpose}.` });
   return (req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');

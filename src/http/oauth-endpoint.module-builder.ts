@@ -30,6 +30,8 @@ export interface OAuthEndpointModuleSpec<O extends OAuthEndpointOptions, R exten
   defaultPath: string;
   /** Completes "Use POST to …" in the 405 answer, e.g. `revoke a token`. */
   purpose: string;
+  /** The methods the controller serves; default POST. Others answer 405, OPTIONS the CORS preflight. */
+  methods?: readonly string[];
   /** Injection token of the resolved options (defaults filled in, computed once). */
   optionsToken: symbol;
   /** The module's own options beyond path and CORS, defaults filled in. */
@@ -123,7 +125,7 @@ export function defineOAuthEndpointModule<O extends OAuthEndpointOptions, R exte
 
     configure(consumer: MiddlewareConsumer): void {
       const cors = { origins: this.options.corsOrigins, maxAgeSeconds: this.options.corsMaxAgeSeconds };
-      consumer.apply(oauthEndpointMiddleware(cors, spec.purpose)).forRoutes({ path: this.options.path, method: RequestMethod.ALL });
+      consumer.apply(oauthEndpointMiddleware(cors, spec.purpose, spec.methods)).forRoutes({ path: this.options.path, method: RequestMethod.ALL });
     }
   }
 

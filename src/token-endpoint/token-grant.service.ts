@@ -35,9 +35,9 @@ export class TokenGrantService implements OnModuleInit {
     this.handlers.set(handler.grantType, handler);
   }
 
-  /** The grant types the endpoint serves, as discovery lists them. */
+  /** The grant types the endpoint serves, as discovery lists them (sorted: the same app, the same document). */
   get grantTypes(): string[] {
-    return [...this.handlers.keys()];
+    return [...this.handlers.keys()].sort();
   }
 
   /** A token request as the endpoint received it. Throws OAuthException for every refusal. */

@@ -35,7 +35,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const COMMANDS: Record<string, Command> = {
   'client:create': {
-    flags: ['id', 'auth-method', 'grant-types', 'name'],
+    flags: ['id', 'auth-method', 'grant-types', 'name', 'redirect-uris'],
     required: ['id', 'auth-method'],
     async run({ clients }, f) {
       const method = f['auth-method'] as TokenEndpointAuthMethod;
@@ -50,7 +50,8 @@ const COMMANDS: Record<string, Command> = {
           throw new UsageError(`--grant-types takes a comma list of ${GRANT_TYPES.join(', ')}`);
         }
       }
-      return clients.create({ clientId: f.id!, authMethod: method, grantTypes, name: f.name });
+      const redirectUris = f['redirect-uris']?.split(',').map((u) => u.trim()).filter(Boolean);
+      return clients.create({ clientId: f.id!, authMethod: method, grantTypes, name: f.name, redirectUris });
     },
   },
   'client:list': {
@@ -102,7 +103,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 const USAGE = `usage: npm run --silent admin -- <command> [flags]
-  client:create --id <client_id> --auth-method <client_secret_basic|client_secret_post|none> [--grant-types <list>] [--name <text>]
+  client:create --id <client_id> --auth-method <client_secret_basic|client_secret_post|none> [--grant-types <list>] [--name <text>] [--redirect-uris <list>]
   client:list
   token:issue --client <client_id> [--subject <sub>] [--scope <space separated>] [--access-ttl <seconds>]
   grant:revoke --grant <grant_id>

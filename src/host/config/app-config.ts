@@ -8,6 +8,7 @@ import type { ForeignClientPolicy, RevocationModuleOptions } from '../../revocat
 import type { TokenRetentionOptions } from '../../grants/grants-options';
 import type { TokenEndpointModuleOptions } from '../../token-endpoint/token-endpoint.module';
 import type { IntrospectionModuleOptions } from '../../introspection/introspection.module';
+import type { AuthorizationModuleOptions } from '../../authorization/authorization-options.interface';
 
 export interface AuthFailureSettings {
   perClient: number;
@@ -39,6 +40,7 @@ export interface AppConfig {
   revocation: RevocationModuleOptions;
   tokenEndpoint: TokenEndpointModuleOptions;
   introspection: IntrospectionModuleOptions;
+  authorization: AuthorizationModuleOptions;
   authFailureLimits: AuthFailureSettings;
   discovery: DiscoverySettings;
   logLevels: LogLevel[];
@@ -58,9 +60,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!(err instanceof InvalidIssuerError)) throw err;
     throw new ConfigError(`Invalid configuration: ISSUER=${JSON.stringify(vars.ISSUER ?? issuer)}: ${err.reason}`);
   }
-  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
+  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
   if (new Set(paths).size !== paths.length) {
-    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH and INTROSPECTION_PATH must differ (got ${paths.join(', ')})`);
+    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH and AUTHORIZATION_PATH must differ (got ${paths.join(', ')})`);
   }
   // One CORS policy for every OAuth endpoint of the host app.
   const cors = { corsOrigins: vars.CORS_ORIGINS.split(',').map((o) => o.trim()), corsMaxAgeSeconds: vars.CORS_MAX_AGE_SECONDS };
@@ -95,6 +97,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     tokenEndpoint: { path: vars.TOKEN_PATH, ...cors },
     introspection: { path: vars.INTROSPECTION_PATH, ...cors },
+    authorization: {
+      path: vars.AUTHORIZATION_PATH,
+      loginPath: vars.LOGIN_PATH,
+      codeTtlSeconds: vars.AUTHORIZATION_CODE_TTL_SECONDS,
+      requestTtlSeconds: vars.AUTHORIZATION_REQUEST_TTL_SECONDS,
+    },
     authFailureLimits: { perClient: vars.AUTH_FAILURES_PER_CLIENT, perAddress: vars.AUTH_FAILURES_PER_ADDRESS, windowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS },
     discovery: {
       maxAgeSeconds: vars.DISCOVERY_MAX_AGE_SECONDS,

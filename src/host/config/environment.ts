@@ -77,6 +77,21 @@ export class EnvironmentVariables {
   @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'INTROSPECTION_PATH must be a URL path such as oauth2/introspect' })
   INTROSPECTION_PATH = 'oauth2/introspect';
 
+  @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'AUTHORIZATION_PATH must be a URL path such as oauth2/authorize' })
+  AUTHORIZATION_PATH = 'oauth2/authorize';
+
+  /** Where the authorization endpoint sends the browser to log in: a path under the issuer, or an absolute URL. */
+  @Matches(/^(\/?[A-Za-z0-9._~\-/]+|https?:\/\/\S+)$/, { message: 'LOGIN_PATH must be a URL path such as login, or an absolute http(s) URL' })
+  LOGIN_PATH = 'login';
+
+  /** How long an authorization code lives (RFC 6749 §4.1.2: short). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(600)
+  AUTHORIZATION_CODE_TTL_SECONDS = 60;
+
+  /** How long a validated authorization request waits for the login step. */
+  @Transform(toInt) @IsInt() @Min(10) @Max(86400)
+  AUTHORIZATION_REQUEST_TTL_SECONDS = 600;
+
   @IsIn(['allow', 'deny'], { message: 'REVOCATION_ANONYMOUS must be allow or deny' })
   REVOCATION_ANONYMOUS = 'allow';
 
