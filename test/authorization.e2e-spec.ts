@@ -271,6 +271,32 @@ describe('GET|POST /oauth2/authorize and the authorization_code grant (RFC 6749 
     });
   });
 
+  it('retention cleanup deletes old requests and codes, and the token-less grant of a code never exchanged; a used code stays until then', async () => {
+    const unused = pkce();
+    const used = pkce();
+    const never = await codeFor(app, unused.challenge);
+    const once = await codeFor(app, used.challenge);
+    expect((await exchange(app, once.response.code, used.verifier)).status).toBe(200);
+    const grantOf = async (code: string) => (await server.pool.query('SELECT grant_id FROM authorization_codes WHERE code_hash = $1', [hashToken(code)])).rows[0]?.grant_id as string | undefined;
+    const neverGrant = (await grantOf(never.response.code))!;
+    const onceGrant = (await grantOf(once.response.code))!;
+    const { TokenCleanupService } = await import('../src/grants/token-cleanup.service');
+    const cleanup = () => server.app.get(TokenCleanupService).cleanup();
+    await cleanup();
+    expect(await grantOf(never.response.code)).toBe(neverGrant);
+    await server.pool.query(`UPDATE authorization_codes SET expires_at = now() - interval '31 days' WHERE code_hash = ANY ($1)`, [[hashToken(never.response.code), hashToken(once.response.code)]]);
+    await server.pool.query(`UPDATE authorization_requests SET expires_at = now() - interval '31 days' WHERE client_id = $1`, [app.client_id]);
+    const result = await cleanup();
+    expect(result.deleted_authorization_codes).toBeGreaterThanOrEqual(2);
+    expect(result.deleted_authorization_requests).toBeGreaterThanOrEqual(2);
+    expect(await grantOf(never.response.code)).toBeUndefined();
+    const grants = await server.pool.query('SELECT id FROM grants WHERE id = ANY ($1)', [[neverGrant, onceGrant]]);
+    // The exchanged grant has tokens: it stays, and lives on as any other.
+    expect(grants.rows).toEqual([{ id: onceGrant }]);
+    const left = await server.pool.query('SELECT count(*)::int AS n FROM authorization_requests WHERE client_id = $1', [app.client_id]);
+    expect(left.rows[0].n).toBe(0);
+  });
+
   it('publishes the endpoint and its capabilities in the discovery document', async () => {
     const res = await http.get('/.well-known/oauth-authorization-server');
     expect(res.body).toMatchObject({

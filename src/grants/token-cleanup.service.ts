@@ -6,7 +6,12 @@ import { GRANTS_OPTIONS, GrantsOptions } from './grants-options';
 export interface TokenCleanupResult {
   deleted_access_tokens: number;
   deleted_refresh_tokens: number;
+  /** Grants past retention, and grants of codes that expired without being exchanged (they have no tokens). */
   deleted_grants: number;
+  /** Authorization requests that expired (answered or not) before the cutoff. */
+  deleted_authorization_requests: number;
+  /** Authorization codes that expired before the cutoff; a used code is kept until then, so its replay is still detected. */
+  deleted_authorization_codes: number;
 }
 
 interface BatchRow {
@@ -37,7 +42,7 @@ export class TokenCleanupService {
     const { days, cleanupBatchSize: limit } = this.options.retention;
     // One cutoff for the whole run, so that a long run does not chase rows that only just became stale.
     const [{ cutoff }]: Array<{ cutoff: Date }> = await this.dataSource.query(`SELECT now() - make_interval(days => $1) AS cutoff`, [days]);
-    const total: TokenCleanupResult = { deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0 };
+    const total: TokenCleanupResult = { deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0 };
     for (;;) {
       const [batch]: BatchRow[] = await this.dataSource.query(
         'SELECT deleted_access_tokens, deleted_refresh_tokens, deleted_grants FROM oauth_cleanup_batch($1, $2)',
@@ -54,6 +59,15 @@ export class TokenCleanupService {
       const [{ deleted }]: Array<{ deleted: number }> = await this.dataSource.query('SELECT oauth_cleanup_revoked_grants($1, $2) AS deleted', [cutoff, limit]);
       total.deleted_grants += deleted;
       if (deleted < limit) break;
+    }
+    if (!stop()) {
+      const [login]: Array<{ deleted_requests: number; deleted_codes: number; deleted_grants: number }> = await this.dataSource.query(
+        'SELECT deleted_requests, deleted_codes, deleted_grants FROM oauth_cleanup_authorizations($1)',
+        [cutoff],
+      );
+      total.deleted_authorization_requests += login.deleted_requests;
+      total.deleted_authorization_codes += login.deleted_codes;
+      total.deleted_grants += login.deleted_grants;
     }
     return total;
   }
