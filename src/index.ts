@@ -67,6 +67,13 @@ export type { AuthorizationModuleOptions, ScopeRequest } from './authorization/a
 export type { PendingAuthorization, AuthorizationCompletion, AuthorizationDenial } from './authorization/pending-authorization.interface';
 export { AuthorizationCodeEntity } from './authorization/authorization-code.entity';
 export { AuthorizationRequestEntity } from './authorization/authorization-request.entity';
+export { BearerAuthModule } from './bearer/bearer-auth.module';
+export { BearerTokenGuard } from './bearer/bearer-token.guard';
+export { BearerToken, RequireScopes } from './bearer/bearer-token';
+export type { BearerPrincipal } from './bearer/bearer-token';
+export { TokenStateService } from './grants/token-state.service';
+export type { LiveToken } from './grants/token-state.service';
+export { isDatabaseUnavailable } from './database/database-unavailable';
 export { DiscoveryModule } from './discovery/discovery.module';
 export { RevocationMetadataContributor } from './revocation/revocation.module';
 export { TokenMetadataContributor } from './token-endpoint/token-endpoint.module';

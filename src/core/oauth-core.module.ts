@@ -6,6 +6,7 @@ import { GRANTS_OPTIONS } from '../grants/grants-options';
 import { TokenCleanupScheduler } from '../grants/token-cleanup.scheduler';
 import { TokenCleanupService } from '../grants/token-cleanup.service';
 import { TokensService } from '../grants/tokens.service';
+import { TokenStateService } from '../grants/token-state.service';
 import type { ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
 import { resolveCoreOptions } from './oauth-core-options';
 import { OAUTH_CORE_MODULE_OPTIONS, OAUTH_CORE_OPTIONS, OAuthCoreConfigurableModule } from './oauth-core.module-definition';
@@ -33,10 +34,11 @@ import { RevocationEvents } from './revocation-events';
     },
     ClientsService,
     TokensService,
+    TokenStateService,
     RevocationEvents,
     TokenCleanupService,
     TokenCleanupScheduler,
   ],
-  exports: [OAUTH_CORE_OPTIONS, GRANTS_OPTIONS, CLIENT_AUTH_OPTIONS, AuthFailureLimiter, ClientsService, TokensService, RevocationEvents, TokenCleanupService],
+  exports: [OAUTH_CORE_OPTIONS, GRANTS_OPTIONS, CLIENT_AUTH_OPTIONS, AuthFailureLimiter, ClientsService, TokensService, TokenStateService, RevocationEvents, TokenCleanupService],
 })
 export class OAuthCoreModule extends OAuthCoreConfigurableModule {}

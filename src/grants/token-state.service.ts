@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { GRANTS_OPTIONS, GrantsOptions } from './grants-options';
+import { hashToken, parseTokenKind, TokenKind } from './token-format';
+
+/** A live token, as a resource server or introspection needs to know it. */
+export interface LiveToken {
+  kind: TokenKind;
+  grantId: string;
+  clientId: string;
+  /** Null for client_credentials grants, which act for the client itself. */
+  subject: string | null;
+  /** The token's scope tokens (an access token may carry a narrower scope than its grant, RFC 6749 §6). */
+  scope: string[];
+  issuedAt: Date;
+  /** Null for a refresh token that never expires on its own. */
+  expiresAt: Date | null;
+}
+
+interface TokenRow {
+  active: boolean;
+  grant_id: string;
+  client_id: string;
+  subject: string | null;
+  scope: string;
+  iat: Date;
+  exp: Date | null;
+}
+
+/**
+ * Whether a token is live: neither it nor its grant is revoked or expired (and, for a refresh token, not
+ * yet exchanged). One SQL round trip. Introspection and the bearer guard both ask here, so they can never
+ * disagree about a token.
+ */
+@Injectable()
+export class TokenStateService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(GRANTS_OPTIONS) private readonly options: GrantsOptions,
+  ) {}
+
+  /** The live token, or null for anything else (unknown, malformed, revoked, expired, used). */
+  async liveToken(token: string): Promise<LiveToken | null> {
+    const kind = parseTokenKind(token, this.options.tokenPrefixes);
+    if (!kind) return null;
+    const [row] = kind === 'access_token' ? await this.accessToken(hashToken(token)) : await this.refreshToken(hashToken(token));
+    if (!row?.active) return null;
+    return {
+      kind,
+      grantId: row.grant_id,
+      clientId: row.client_id,
+      subject: row.subject,
+      scope: row.scope ? row.scope.split(' ') : [],
+      issuedAt: row.iat,
+      expiresAt: row.exp,
+    };
+  }
+
+  /**
+   * Also marks the token's first use, which reuse detection reads: once a resource server has seen the
+   * successor of a consumed refresh token, the old one coming back is reuse, not a retry. The first use
+   * is an UPDATE that waits for, and then respects, a retry or revocation holding the row: if that
+   * revoked the token meanwhile, the answer is inactive. Later uses only read.
+   */
+  private accessToken(hash: Buffer): Promise<TokenRow[]> {
+    return this.dataSource.query(
+      `WITH t AS (
+         SELECT a.id, a.first_used_at, g.id AS grant_id, g.client_id, g.subject, coalesce(a.scope, g.scope) AS scope,
+                a.created_at AS iat, a.expires_at AS exp
+         FROM access_tokens a JOIN grants g ON g.id = a.grant_id
+         WHERE a.token_hash = $1 AND a.revoked_at IS NULL AND a.expires_at > now() AND g.revoked_at IS NULL
+       ), first_use AS (
+         UPDATE access_tokens a SET first_used_at = coalesce(a.first_used_at, now())
+         FROM t WHERE a.id = t.id AND t.first_used_at IS NULL AND a.revoked_at IS NULL
+         RETURNING a.id
+       )
+       SELECT t.first_used_at IS NOT NULL OR EXISTS (SELECT 1 FROM first_use) AS active,
+              t.grant_id, t.client_id, t.subject, t.scope, t.iat, t.exp
+       FROM t`,
+      [hash],
+    );
+  }
+
+  private refreshToken(hash: Buffer): Promise<TokenRow[]> {
+    return this.dataSource.query(
+      `SELECT true AS active, g.id AS grant_id, g.client_id, g.subject, g.scope, r.created_at AS iat, r.expires_at AS exp
+       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+       WHERE r.token_hash = $1 AND r.revoked_at IS NULL AND r.consumed_at IS NULL
+         AND (r.expires_at IS NULL OR r.expires_at > now()) AND g.revoked_at IS NULL`,
+      [hash],
+    );
+  }
+}
