@@ -1,3 +1,4 @@
+import type { CacheSettings } from '../database/invalidated-cache';
 import type { AuthFailureLimits } from './auth-failure-limiter';
 
 /** What client authentication needs of the core options; OAuthCoreModule provides it (see core/). */
@@ -5,6 +6,7 @@ export interface ClientAuthOptions {
   /** The issuer: the realm of the `WWW-Authenticate` challenge. */
   issuer: string;
   authFailureLimits: AuthFailureLimits;
+  cache: CacheSettings;
 }
 
 /** Injection token of ClientAuthOptions; clients/ does not import core/, core/ provides it. */

@@ -18,7 +18,7 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIC
 describe('ClientAuthGuard (RFC 6749 §2.3)', () => {
   const lookups: string[] = [];
   const clients = { findCredentials: async (id: string) => (lookups.push(id), CLIENTS[id] ?? null) } as unknown as ClientsService;
-  const guard = new ClientAuthGuard(clients, { issuer: 'https://auth.example.com', authFailureLimits: { perClient: 0, perAddress: 0, windowSeconds: 60 } }, new AuthFailureLimiter({ perClient: 0, perAddress: 0, windowSeconds: 60 }));
+  const guard = new ClientAuthGuard(clients, { issuer: 'https://auth.example.com', authFailureLimits: { perClient: 0, perAddress: 0, windowSeconds: 60 }, cache: { ttlSeconds: 0, maxEntries: 1 } }, new AuthFailureLimiter({ perClient: 0, perAddress: 0, windowSeconds: 60 }));
 
   /** Runs the guard on a request with this form (already read) and Authorization header. */
   async function authenticate(form: Record<string, string>, authorization?: string): Promise<RequestWithClient> {

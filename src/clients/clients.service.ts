@@ -1,5 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { InvalidatedCache } from '../database/invalidated-cache';
+import { InvalidationListener } from '../database/invalidation-listener';
+import { CLIENT_AUTH_OPTIONS, ClientAuthOptions } from './client-auth-options';
 import { ClientEntity, GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from './client.entity';
 import { generateClientSecret, hashClientSecret } from './client-secret';
 import { PreparedStatement } from '../database/prepared-statement';
@@ -52,7 +55,16 @@ export const CLIENT_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 @Injectable()
 export class ClientsService {
-  constructor(private readonly dataSource: DataSource) {}
+  /** Client records by id, for client authentication; any change to a client (the trigger notifies) evicts it. */
+  private readonly credentials: InvalidatedCache<ClientCredentialsRecord>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    listener: InvalidationListener,
+    @Inject(CLIENT_AUTH_OPTIONS) options: ClientAuthOptions,
+  ) {
+    this.credentials = new InvalidatedCache(listener, { ttlMs: options.cache.ttlSeconds * 1000, maxEntries: options.cache.maxEntries });
+  }
 
   async create(input: CreateClientInput): Promise<CreatedClient> {
     if (!CLIENT_ID_PATTERN.test(input.clientId)) {
@@ -107,15 +119,22 @@ export class ClientsService {
   async findCredentials(clientId: string): Promise<ClientCredentialsRecord | null> {
     // No client can have such an id; and PostgreSQL refuses text with a NUL byte (a 500, not a 401).
     if (!CLIENT_ID_PATTERN.test(clientId)) return null;
-    const [row] = await FIND_CREDENTIALS.run(this.dataSource, [clientId]);
-    if (!row) return null;
-    return {
-      clientId: row.client_id,
-      tokenEndpointAuthMethod: row.token_endpoint_auth_method,
-      secretHash: row.secret_hash,
-      grantTypes: row.grant_types,
-      disabled: row.disabled,
-    };
+    // Unknown ids are not cached: a flood of made-up ids must not fill memory.
+    const found = await this.credentials.get(
+      clientId,
+      async () => {
+        const [row] = await FIND_CREDENTIALS.run(this.dataSource, [clientId]);
+        return row && {
+          clientId: row.client_id,
+          tokenEndpointAuthMethod: row.token_endpoint_auth_method,
+          secretHash: row.secret_hash,
+          grantTypes: row.grant_types,
+          disabled: row.disabled,
+        };
+      },
+      () => ({ tags: [`c:${clientId}`], until: Number.POSITIVE_INFINITY }),
+    );
+    return found ?? null;
   }
 
   /** Disables a client: its credentials stop working at once; its grants stay as they are. */

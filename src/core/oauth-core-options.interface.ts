@@ -2,6 +2,7 @@ import type { AuthFailureLimits } from '../clients/auth-failure-limiter';
 import type { ClientAuthOptions } from '../clients/client-auth-options';
 import type { GrantsOptions, TokenRetentionOptions } from '../grants/grants-options';
 import type { TokenPrefixes } from '../grants/token-format';
+import type { CacheSettings } from '../database/invalidated-cache';
 
 export type { TokenRetentionOptions };
 
@@ -18,6 +19,12 @@ export interface OAuthCoreOptions {
   retention?: TokenRetentionOptions;
   /** Brute-force protection of client authentication; defaults 10 failures per client id and 50 per address a minute. */
   authFailureLimits?: Partial<AuthFailureLimits>;
+  /**
+   * Per-process caches of access token checks (bearer guard, introspection) and client records (client
+   * authentication), evicted through PostgreSQL LISTEN/NOTIFY and bypassed whenever the listener is not
+   * connected. Defaults: 300 s, 10,000 entries each. Off on the embedded database.
+   */
+  cache?: Partial<CacheSettings>;
 }
 
 /**

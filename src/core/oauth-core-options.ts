@@ -15,5 +15,6 @@ export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCore
       cleanupBatchSize: options.retention?.cleanupBatchSize ?? 1000,
     },
     authFailureLimits: { ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits },
+    cache: { ttlSeconds: options.cache?.ttlSeconds ?? 300, maxEntries: options.cache?.maxEntries ?? 10_000, listenUrl: options.cache?.listenUrl },
   };
 }

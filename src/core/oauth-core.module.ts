@@ -7,6 +7,7 @@ import { TokenCleanupScheduler } from '../grants/token-cleanup.scheduler';
 import { TokenCleanupService } from '../grants/token-cleanup.service';
 import { TokensService } from '../grants/tokens.service';
 import { TokenStateService } from '../grants/token-state.service';
+import { INVALIDATION_LISTENER_OPTIONS, InvalidationListener } from '../database/invalidation-listener';
 import type { ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
 import { resolveCoreOptions } from './oauth-core-options';
 import { OAUTH_CORE_MODULE_OPTIONS, OAUTH_CORE_OPTIONS, OAuthCoreConfigurableModule } from './oauth-core.module-definition';
@@ -32,6 +33,12 @@ import { RevocationEvents } from './revocation-events';
       inject: [OAUTH_CORE_OPTIONS],
       useFactory: (options: ResolvedOAuthCoreOptions) => new AuthFailureLimiter(options.authFailureLimits),
     },
+    {
+      provide: INVALIDATION_LISTENER_OPTIONS,
+      inject: [OAUTH_CORE_OPTIONS],
+      useFactory: (options: ResolvedOAuthCoreOptions) => ({ enabled: options.cache.ttlSeconds > 0, url: options.cache.listenUrl }),
+    },
+    InvalidationListener,
     ClientsService,
     TokensService,
     TokenStateService,
@@ -39,6 +46,6 @@ import { RevocationEvents } from './revocation-events';
     TokenCleanupService,
     TokenCleanupScheduler,
   ],
-  exports: [OAUTH_CORE_OPTIONS, GRANTS_OPTIONS, CLIENT_AUTH_OPTIONS, AuthFailureLimiter, ClientsService, TokensService, TokenStateService, RevocationEvents, TokenCleanupService],
+  exports: [InvalidationListener, OAUTH_CORE_OPTIONS, GRANTS_OPTIONS, CLIENT_AUTH_OPTIONS, AuthFailureLimiter, ClientsService, TokensService, TokenStateService, RevocationEvents, TokenCleanupService],
 })
 export class OAuthCoreModule extends OAuthCoreConfigurableModule {}

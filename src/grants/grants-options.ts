@@ -1,3 +1,4 @@
+import type { CacheSettings } from '../database/invalidated-cache';
 import type { TokenPrefixes } from './token-format';
 
 /** How long dead tokens are kept, and how the cleanup that removes them afterwards runs. */
@@ -19,6 +20,7 @@ export interface GrantsOptions {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   retention: Required<TokenRetentionOptions>;
+  cache: CacheSettings;
 }
 
 /** Injection token of GrantsOptions; grants/ does not import core/, core/ provides it. */

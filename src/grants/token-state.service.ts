@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { InvalidatedCache } from '../database/invalidated-cache';
+import { InvalidationListener } from '../database/invalidation-listener';
 import { GRANTS_OPTIONS, GrantsOptions } from './grants-options';
 import { hashToken, parseTokenKind, TokenKind } from './token-format';
 
@@ -34,17 +36,36 @@ interface TokenRow {
  */
 @Injectable()
 export class TokenStateService {
+  /**
+   * Live access tokens, by hash, until their expiry and at most the cache TTL; a revocation of their grant
+   * (any path: the triggers notify) evicts them, and any client change flushes them all.
+   */
+  private readonly cache: InvalidatedCache<LiveToken>;
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(GRANTS_OPTIONS) private readonly options: GrantsOptions,
-  ) {}
+    listener: InvalidationListener,
+  ) {
+    this.cache = new InvalidatedCache(listener, { ttlMs: options.cache.ttlSeconds * 1000, maxEntries: options.cache.maxEntries }, (p) => p.startsWith('c:'));
+  }
 
   /** The live token, or null for anything else (unknown, malformed, revoked, expired, used). */
   async liveToken(token: string): Promise<LiveToken | null> {
     const kind = parseTokenKind(token, this.options.tokenPrefixes);
     if (!kind) return null;
-    const [row] = kind === 'access_token' ? await this.accessToken(hashToken(token)) : await this.refreshToken(hashToken(token));
-    if (!row?.active) return null;
+    const hash = hashToken(token);
+    if (kind === 'refresh_token') return this.toLive(kind, (await this.refreshToken(hash))[0]) ?? null;
+    const live = await this.cache.get(
+      hash.toString('base64'),
+      async () => this.toLive(kind, (await this.accessToken(hash))[0]),
+      (t) => ({ tags: [`g:${t.grantId}`], until: t.expiresAt!.getTime() }),
+    );
+    return live ?? null;
+  }
+
+  private toLive(kind: TokenKind, row: TokenRow | undefined): LiveToken | undefined {
+    if (!row?.active) return undefined;
     return {
       kind,
       grantId: row.grant_id,

@@ -27,6 +27,7 @@ export class AppModule {
           refreshTokenTtlSeconds: config.tokens.refreshTtlSeconds,
           retention: config.tokens.retention,
           authFailureLimits: config.authFailureLimits,
+          cache: config.cache,
         }),
         RevocationModule.forRoot(config.revocation),
         TokenEndpointModule.forRoot(config.tokenEndpoint),

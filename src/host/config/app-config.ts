@@ -42,6 +42,7 @@ export interface AppConfig {
   introspection: IntrospectionModuleOptions;
   authorization: AuthorizationModuleOptions;
   authFailureLimits: AuthFailureSettings;
+  cache: { ttlSeconds: number; maxEntries: number; listenUrl?: string };
   discovery: DiscoverySettings;
   logLevels: LogLevel[];
 }
@@ -103,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       codeTtlSeconds: vars.AUTHORIZATION_CODE_TTL_SECONDS,
       requestTtlSeconds: vars.AUTHORIZATION_REQUEST_TTL_SECONDS,
     },
+    cache: { ttlSeconds: vars.CACHE_TTL_SECONDS, maxEntries: vars.CACHE_MAX_ENTRIES, listenUrl: vars.DATABASE_LISTEN_URL },
     authFailureLimits: { perClient: vars.AUTH_FAILURES_PER_CLIENT, perAddress: vars.AUTH_FAILURES_PER_ADDRESS, windowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS },
     discovery: {
       maxAgeSeconds: vars.DISCOVERY_MAX_AGE_SECONDS,

@@ -40,6 +40,17 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(1000)
   DATABASE_POOL_SIZE = 10;
 
+  /** Where the cache invalidation listener connects (LISTEN needs a session: not through a transaction-mode pooler); default DATABASE_URL. */
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_LISTEN_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_LISTEN_URL?: string;
+
+  /** Longest a cached token check or client record lives; 0 turns the caches off. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(86400)
+  CACHE_TTL_SECONDS = 300;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
+  CACHE_MAX_ENTRIES = 10_000;
+
   @Transform(toInt) @IsInt() @Min(0)
   DATABASE_STATEMENT_TIMEOUT_MS = 5000;
 
@@ -143,7 +154,7 @@ export class ConfigError extends Error {
 
 /** Turns raw variables into validated settings; throws ConfigError naming each bad variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
-  const known = Object.keys(new EnvironmentVariables()).concat(['ISSUER', 'DATABASE_URL']);
+  const known = Object.keys(new EnvironmentVariables()).concat(['ISSUER', 'DATABASE_URL', 'DATABASE_LISTEN_URL']);
   const raw: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];
@@ -153,7 +164,7 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   const errors = validateSync(vars, { skipMissingProperties: false });
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const shown = e.property === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(raw[e.property]);
+      const shown = e.property === 'DATABASE_URL' || e.property === 'DATABASE_LISTEN_URL' ? '(hidden)' : JSON.stringify(raw[e.property]);
       return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
     });
     throw new ConfigError(`Invalid configuration: ${lines.join(' | ')}`);

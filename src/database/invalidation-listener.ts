@@ -1,0 +1,145 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Client, ClientConfig, Notification, Pool } from 'pg';
+import { DataSource } from 'typeorm';
+
+/** The channel the schema's triggers notify on (see migrations/*-invalidation.ts). */
+export const INVALIDATION_CHANNEL = 'oauth_invalidate';
+
+export interface InvalidationSubscriber {
+  /** A payload the triggers sent: `g:<grant id>` or `c:<client id>`. */
+  evict(payload: string): void;
+  /** Forget everything: the listener went down or came back, and notifications may have been missed. */
+  flush(): void;
+}
+
+/** Injection token of InvalidationListenerOptions (OAuthCoreModule provides it from its `cache` option). */
+export const INVALIDATION_LISTENER_OPTIONS = Symbol('INVALIDATION_LISTENER_OPTIONS');
+
+export interface InvalidationListenerOptions {
+  /** False: never listen, so every cache is bypassed. Default true. */
+  enabled?: boolean;
+  /** Where to LISTEN, when not through the pool's own settings (e.g. the pool goes through a transaction-mode pooler). */
+  url?: string;
+  /** First reconnect delay; doubles up to 30 s. Default 500 ms. */
+  reconnectDelayMs?: number;
+}
+
+/**
+ * One dedicated connection per process that LISTENs for the schema's invalidation notifications and
+ * tells the caches what to evict. Caches may answer from memory only while `active`: from the moment
+ * the connection fails until it listens again they are bypassed (every check goes to the database: slower,
+ * never stale) and they are flushed both when it goes down and when it comes back, since notifications
+ * sent in between were lost. On the embedded database (PGlite serves every socket from one session, and
+ * does not deliver notifications to other connections) it never becomes active: nothing is cached there.
+ */
+@Injectable()
+export class InvalidationListener implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('InvalidationListener');
+  private readonly subscribers = new Set<InvalidationSubscriber>();
+  private client?: Client;
+  private listening = false;
+  private stopped = false;
+  private delay: number;
+  private timer?: NodeJS.Timeout;
+
+  private readonly options: InvalidationListenerOptions;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() @Inject(INVALIDATION_LISTENER_OPTIONS) options?: InvalidationListenerOptions,
+  ) {
+    this.options = options ?? {};
+    this.delay = this.options.reconnectDelayMs ?? 500;
+  }
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.stop();
+  }
+
+  /** True while notifications are being received: only then may a cache answer without asking the database. */
+  get active(): boolean {
+    return this.listening;
+  }
+
+  subscribe(subscriber: InvalidationSubscriber): () => void {
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  /** Starts listening (and keeps trying in the background); resolves once the first attempt is over. */
+  async start(): Promise<void> {
+    if (this.options.enabled === false) return;
+    const config = this.connectionConfig();
+    if (!config) return;
+    await this.connect(config);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.listening = false;
+    await this.client?.end().catch(() => undefined);
+  }
+
+  private connectionConfig(): ClientConfig | undefined {
+    if (this.options.url) return { connectionString: this.options.url };
+    const pool = (this.dataSource.driver as unknown as { master?: Pool & { options: ClientConfig } }).master;
+    return pool ? { ...pool.options } : undefined;
+  }
+
+  private async connect(config: ClientConfig): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({ ...config, application_name: 'nestjs-oauth2-revocation listener', keepAlive: true });
+    this.client = client;
+    const lost = (reason: string) => this.lost(client, config, reason);
+    client.on('error', (err) => lost(err.message));
+    client.on('end', () => lost('connection ended'));
+    client.on('notification', (n: Notification) => this.deliver(n));
+    try {
+      await client.connect();
+      const [{ version }] = (await client.query<{ version: string }>('SELECT version()')).rows;
+      if (/PGlite/.test(version)) {
+        this.logger.log('Embedded database: notifications do not reach other connections, so nothing is cached');
+        this.stopped = true;
+        await client.end();
+        return;
+      }
+      await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
+    } catch (err) {
+      lost((err as Error).message);
+      return;
+    }
+    if (this.client !== client) return;
+    this.delay = this.options.reconnectDelayMs ?? 500;
+    this.flushAll();
+    this.listening = true;
+  }
+
+  private lost(client: Client, config: ClientConfig, reason: string): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    const was = this.listening;
+    this.listening = false;
+    this.flushAll();
+    client.removeAllListeners('end');
+    client.end().catch(() => undefined);
+    if (this.stopped) return;
+    if (was) this.logger.warn(`Invalidation listener lost its connection (${reason}); caches are bypassed until it listens again`);
+    this.timer = setTimeout(() => void this.connect(config), this.delay);
+    this.timer.unref();
+    this.delay = Math.min(this.delay * 2, 30_000);
+  }
+
+  private deliver(notification: Notification): void {
+    if (notification.channel !== INVALIDATION_CHANNEL || !notification.payload) return;
+    for (const s of this.subscribers) s.evict(notification.payload);
+  }
+
+  private flushAll(): void {
+    for (const s of this.subscribers) s.flush();
+  }
+}
