@@ -7,6 +7,7 @@ import type { RevocationEvent } from '../src/core/revocation-event';
 import { hashToken } from '../src/grants/token-format';
 import { authorizationParams, authorize, codeClient, pendingId, pkce, REDIRECT, responseParams } from './support/authorization-fixtures';
 import { Fixtures } from './support/fixtures';
+import { waitFor } from './support/processes';
 import { startTestServer, TestServer } from './support/test-app';
 import { OAuthCalls } from './support/token-fixtures';
 
@@ -245,7 +246,7 @@ describe('GET|POST /oauth2/authorize and the authorization_code grant (RFC 6749 
         const grantId = rows[0].grant_id;
         expect(await fx.grantState(grantId)).toMatchObject({ grantRevoked: true, liveAccess: 0, liveRefresh: 0 });
         expect(await fx.auditRows(grantId)).toEqual([{ reason: 'authorization_code_reuse', token_type: null, revoking_client_id: app.client_id, client_id: app.client_id }]);
-        await new Promise((resolve) => setImmediate(resolve));
+        await waitFor(async () => heard.some((e) => e.grantId === grantId), 5_000, 'the replay event');
         expect(heard.filter((e) => e.grantId === grantId)).toEqual([expect.objectContaining({ reason: 'authorization_code_reuse', suspicious: true, revokedAt: expect.any(Date) })]);
         expect((await calls.refresh(first.body.refresh_token, app)).body.error).toBe('invalid_grant');
       } finally {

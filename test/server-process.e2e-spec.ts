@@ -8,7 +8,7 @@ describe('the server process', () => {
     const server = await startServerProcess({ DATABASE_URL: undefined, EMBEDDED_DATA_DIR: dir });
     const health = await fetch(`${server.url}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok' });
+    expect(await health.json()).toEqual({ status: 'ok', revocation_events: { failed_deliveries: 0 } });
     server.child.kill('SIGTERM');
     expect(await exitOf(server.child)).toBe(0);
   });

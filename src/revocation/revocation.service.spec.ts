@@ -3,6 +3,7 @@ import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { resolveCoreOptions } from '../core/oauth-core-options';
 import type { RevocationEvent } from '../core/revocation-event';
 import { RevocationEvents } from '../core/revocation-events';
+import type { InvalidationListener } from '../database/invalidation-listener';
 import { generateToken, hashToken } from '../grants/token-format';
 import { OAuthException } from '../http/oauth.exception';
 import { resolveRevocationOptions } from './revocation.module';
@@ -24,7 +25,7 @@ const client = (clientId: string): AuthenticatedClient => ({ clientId, method: '
 /** The service on a stand-in database that answers as the SQL functions would; the functions themselves are covered end to end. */
 function serviceWith(answer: ReturnType<typeof row>, options: RevocationModuleOptions = {}) {
   const query = jest.fn().mockResolvedValue([answer]);
-  const events = new RevocationEvents();
+  const events = new RevocationEvents({} as DataSource, { subscribe: () => () => undefined } as unknown as InvalidationListener);
   const heard: RevocationEvent[] = [];
   events.subscribe((e) => void heard.push(e));
   const service = new RevocationService({ query, driver: {} } as unknown as DataSource, resolveCoreOptions({ issuer: 'https://auth.example.com' }), events, resolveRevocationOptions(options));

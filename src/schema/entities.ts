@@ -10,6 +10,8 @@ import { HotRevocation1795426765522 } from '../../migrations/1795426765522-hot-r
 import { RevocationOutcome1796391973873 } from '../../migrations/1796391973873-revocation-outcome';
 import { Authorization1796392835896 } from '../../migrations/1796392835896-authorization';
 import { Invalidation1796394205510 } from '../../migrations/1796394205510-invalidation';
+import { RevocationOutbox1796394606534 } from '../../migrations/1796394606534-revocation-outbox';
+import { RevocationEventDeliveryEntity, RevocationEventListenerEntity } from '../core/revocation-event-listener.entity';
 import { AuthorizationCodeEntity } from '../authorization/authorization-code.entity';
 import { AuthorizationRequestEntity } from '../authorization/authorization-request.entity';
 import { BrowserSessionEntity } from '../login/browser-session.entity';
@@ -17,7 +19,7 @@ import { ConsentEntity } from '../login/consent.entity';
 import { UserEntity } from '../login/user.entity';
 
 /** Every entity of the module set: add these to the host's TypeORM data source. */
-export const OAUTH_ENTITIES = [ClientEntity, GrantEntity, AccessTokenEntity, RefreshTokenEntity, RevocationAuditEntity, AuthorizationRequestEntity, AuthorizationCodeEntity, UserEntity, BrowserSessionEntity, ConsentEntity];
+export const OAUTH_ENTITIES = [ClientEntity, GrantEntity, AccessTokenEntity, RefreshTokenEntity, RevocationAuditEntity, AuthorizationRequestEntity, AuthorizationCodeEntity, UserEntity, BrowserSessionEntity, ConsentEntity, RevocationEventListenerEntity, RevocationEventDeliveryEntity];
 
 /** The schema's migrations, in order: add these to the host's TypeORM data source and run them. */
-export const OAUTH_MIGRATIONS = [InitialSchema1763790000000, RevocationFunctions1763790000001, TokenLifecycle1795322263980, HotRevocation1795426765522, RevocationOutcome1796391973873, Authorization1796392835896, Invalidation1796394205510];
+export const OAUTH_MIGRATIONS = [InitialSchema1763790000000, RevocationFunctions1763790000001, TokenLifecycle1795322263980, HotRevocation1795426765522, RevocationOutcome1796391973873, Authorization1796392835896, Invalidation1796394205510, RevocationOutbox1796394606534];

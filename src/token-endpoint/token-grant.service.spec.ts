@@ -4,6 +4,7 @@ import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { resolveCoreOptions } from '../core/oauth-core-options';
 import { OAuthException } from '../http/oauth.exception';
 import { RevocationEvents } from '../core/revocation-events';
+import type { InvalidationListener } from '../database/invalidation-listener';
 import { generateToken } from '../grants/token-format';
 import { TokenGrantService } from './token-grant.service';
 import { ClientCredentialsGrantHandler } from './grants/client-credentials.grant';
@@ -15,7 +16,7 @@ describe('TokenGrantService request decisions', () => {
   const query = jest.fn();
   const issue = jest.fn();
   const service = new TokenGrantService({} as DiscoveryService);
-  service.register(new RefreshTokenGrantHandler({ query } as unknown as DataSource, resolveCoreOptions({ issuer: 'https://auth.example.com' }), new RevocationEvents()));
+  service.register(new RefreshTokenGrantHandler({ query } as unknown as DataSource, resolveCoreOptions({ issuer: 'https://auth.example.com' }), new RevocationEvents({} as DataSource, { subscribe: () => () => undefined } as unknown as InvalidationListener)));
   service.register(new ClientCredentialsGrantHandler({ issueClientCredentialsGrant: issue } as unknown as TokensService));
   const confidential: AuthenticatedClient = { clientId: 'web', method: 'client_secret_basic', confidential: true, grantTypes: ['refresh_token', 'client_credentials'] };
   const pub: AuthenticatedClient = { clientId: 'app', method: 'none', confidential: false, grantTypes: ['refresh_token', 'client_credentials'] };
