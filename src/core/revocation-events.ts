@@ -61,6 +61,8 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   private startHorizon = 0n;
   /** Revocations this process made and announced itself at once (grant, reason, time), so the outbox does not repeat them. */
   private readonly announced = new Map<string, number>();
+  private readonly pending: bigint[] = [];
+  private pendingTimer?: NodeJS.Timeout;
   private started = false;
   private stopped = false;
   private catchingUp?: Promise<void>;
@@ -108,13 +110,27 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.pendingTimer);
     await Promise.allSettled([this.catchingUp, ...[...this.once.values()].map((o) => o.running)]);
   }
 
   /** The database announced audit rows (`r:<id>`); grant and client payloads are the caches'. */
   evict(payload: string): void {
     if (!payload.startsWith('r:') || !this.started) return;
-    void this.deliverRows(`a.id = $1`, [payload.slice(2)]);
+    const id = BigInt(payload.slice(2));
+    if (this.listeners.size === 0) {
+      // Nobody here to tell: noted as seen, without reading the row (the revoke path's cost stays its own).
+      this.seen.add(id);
+      if (id > this.lastSeen) this.lastSeen = id;
+    } else {
+      this.pending.push(id);
+      // Announcements that arrive together are read together, in one query.
+      this.pendingTimer ??= setTimeout(() => {
+        const ids = this.pending.splice(0).map(String);
+        this.pendingTimer = undefined;
+        void this.deliverRows(`a.id = ANY ($1::bigint[])`, [ids]);
+      }, 2);
+    }
     for (const entry of this.once.values()) this.wakeOnce(entry);
   }
 
