@@ -118,3 +118,44 @@ async function active(server: TestServer, token: string, rs: CreatedClient): Pro
     }
   });
 });
+
+(onPostgres ? describe : describe.skip)('client changes from the admin CLI reach every instance (PostgreSQL)', () => {
+  let a: TestServer;
+  let b: TestServer;
+
+  beforeAll(async () => {
+    a = await startTestServer();
+    b = await startTestServer();
+    await waitFor(async () => b.app.get(InvalidationListener).active, 10_000, "B's listener");
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('client:rotate-secret prints a new secret once; the old one stops working on an instance that cached the client', async () => {
+    const owner = await new Fixtures(a.app, a.pool).client('client_secret_basic');
+    const onB = new OAuthCalls(request(b.app.getHttpServer()));
+    expect((await onB.clientCredentials(owner)).status).toBe(200);
+    const rotated = await runAdmin(['client:rotate-secret', '--id', owner.client_id]);
+    expect(rotated.json).toEqual({ client_id: owner.client_id, client_secret: expect.any(String) });
+    const secret = rotated.json!.client_secret as string;
+    expect(secret).not.toBe(owner.client_secret);
+    await waitFor(async () => (await onB.clientCredentials(owner)).status === 401, 1_000, 'B to refuse the old secret');
+    expect((await onB.clientCredentials({ ...owner, client_secret: secret })).status).toBe(200);
+    const stored = await a.pool.query('SELECT secret_hash FROM clients WHERE client_id = $1', [owner.client_id]);
+    expect(stored.rows[0].secret_hash).not.toContain(secret);
+  });
+
+  it('client:delete revokes its grants (audit rows stay) and its tokens stop working everywhere', async () => {
+    const fx = new Fixtures(a.app, a.pool);
+    const app = await fx.client('none');
+    const rs = await fx.client('client_secret_basic');
+    const login = await fx.login(app.client_id);
+    expect(await active(b, login.access_token, rs)).toBe(true);
+    expect((await runAdmin(['client:delete', '--id', app.client_id])).json).toEqual({ client_id: app.client_id, deleted: true });
+    expect(await active(b, login.access_token, rs)).toBe(false);
+    expect(await fx.auditRows(login.grant_id)).toEqual([{ reason: 'admin', token_type: null, revoking_client_id: null, client_id: app.client_id }]);
+    expect((await a.pool.query('SELECT count(*)::int AS n FROM grants WHERE client_id = $1', [app.client_id])).rows[0].n).toBe(0);
+  });
+});

@@ -139,10 +139,40 @@ export class ClientsService {
 
   /** Disables a client: its credentials stop working at once; its grants stay as they are. */
   async disable(clientId: string): Promise<boolean> {
+    // As a SELECT: TypeORM answers a bare UPDATE with [rows, count].
     const rows: unknown[] = await this.dataSource.query(
-      `UPDATE clients SET disabled_at = now() WHERE client_id = $1 AND disabled_at IS NULL RETURNING client_id`,
+      `WITH u AS (UPDATE clients SET disabled_at = now() WHERE client_id = $1 AND disabled_at IS NULL RETURNING client_id) SELECT client_id FROM u`,
       [clientId],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * A new secret for a confidential client, shown once; the old one stops working at once, on every
+   * instance (the clients trigger notifies their caches). Null when there is no such confidential client.
+   */
+  async rotateSecret(clientId: string): Promise<string | null> {
+    const secret = generateClientSecret();
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH u AS (UPDATE clients SET secret_hash = $2 WHERE client_id = $1 AND token_endpoint_auth_method <> 'none' RETURNING client_id) SELECT client_id FROM u`,
+      [clientId, hashClientSecret(secret)],
+    );
+    return rows.length > 0 ? secret : null;
+  }
+
+  /**
+   * Deletes a client with its grants and tokens, in one transaction. Its live grants are revoked first,
+   * through the same function as every revocation (audit rows, events, cache eviction everywhere); audit
+   * rows stay. True when the client existed.
+   */
+  async delete(clientId: string): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query(`SELECT r.outcome FROM grants g, LATERAL oauth_revoke_grant(g.id, NULL, NULL, 'admin') r WHERE g.client_id = $1 AND g.revoked_at IS NULL`, [clientId]);
+      const rows: unknown[] = await m.query(
+        `WITH g AS (DELETE FROM grants WHERE client_id = $1), c AS (DELETE FROM clients WHERE client_id = $1 RETURNING client_id) SELECT client_id FROM c`,
+        [clientId],
+      );
+      return rows.length > 0;
+    });
   }
 }

@@ -85,6 +85,29 @@ const COMMANDS: Record<string, Command> = {
       return tokens.issueGrant({ clientId: f.client!, subject: f.subject ?? null, scope: f.scope ?? '', accessTtlSeconds });
     },
   },
+  'client:disable': {
+    flags: ['id'],
+    required: ['id'],
+    async run({ clients }, f) {
+      return { client_id: f.id!, disabled: await clients.disable(f.id!) };
+    },
+  },
+  'client:rotate-secret': {
+    flags: ['id'],
+    required: ['id'],
+    async run({ clients }, f) {
+      const secret = await clients.rotateSecret(f.id!);
+      if (secret === null) throw new ClientInputError(`no confidential client with id ${JSON.stringify(f.id)}`);
+      return { client_id: f.id!, client_secret: secret };
+    },
+  },
+  'client:delete': {
+    flags: ['id'],
+    required: ['id'],
+    async run({ clients }, f) {
+      return { client_id: f.id!, deleted: await clients.delete(f.id!) };
+    },
+  },
   'grant:revoke': {
     flags: ['grant'],
     required: ['grant'],
@@ -105,6 +128,9 @@ const COMMANDS: Record<string, Command> = {
 const USAGE = `usage: npm run --silent admin -- <command> [flags]
   client:create --id <client_id> --auth-method <client_secret_basic|client_secret_post|none> [--grant-types <list>] [--name <text>] [--redirect-uris <list>]
   client:list
+  client:disable --id <client_id>
+  client:rotate-secret --id <client_id>     (prints the new secret once)
+  client:delete --id <client_id>            (with its grants and tokens; audit rows stay)
   token:issue --client <client_id> [--subject <sub>] [--scope <space separated>] [--access-ttl <seconds>]
   grant:revoke --grant <grant_id>
   tokens:cleanup`;
