@@ -118,7 +118,10 @@ export class Authorization1796392835896 implements MigrationInterface {
           RETURN;
         END IF;
         IF c.used_at IS NOT NULL THEN
-          RETURN QUERY SELECT 'replay'::text, r.grant_id, r.client_id, r.subject, r.scope, r.reason, r.revoked_at
+          -- The revocation's reason and time only when this replay revoked the grant: a grant revoked
+          -- before (by an earlier replay, say) is not announced again.
+          RETURN QUERY SELECT 'replay'::text, r.grant_id, r.client_id, r.subject, r.scope,
+              CASE WHEN r.outcome = 'revoked' THEN r.reason END, CASE WHEN r.outcome = 'revoked' THEN r.revoked_at END
             FROM oauth_revoke_grant(g.id, NULL, p_client_id, 'authorization_code_reuse') r;
           RETURN;
         END IF;

@@ -67,6 +67,15 @@ describe('GET|POST /oauth2/authorize and the authorization_code grant (RFC 6749 
       expect((await authorize(http, authorizationParams(off, pkce().challenge))).status).toBe(400);
     });
 
+    it('answers a NUL character anywhere with the error page, never a 500', async () => {
+      const res = await http.get(`/oauth2/authorize?${new URLSearchParams(authorizationParams(app, pkce().challenge))}&state=%00`).redirects(0);
+      expect(res.status).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+      const token = await calls.post('/oauth2/token', { grant_type: 'authorization_code', code: 'x', redirect_uri: 'https://a\u0000b', code_verifier: pkce().verifier }, app);
+      expect(token.status).toBe(400);
+      expect(token.body.error).toBe('invalid_request');
+    });
+
     it('escapes what it shows', async () => {
       const res = await authorize(http, authorizationParams(app, pkce().challenge, { client_id: '<script>alert(1)</script>' }));
       expect(res.text).not.toContain('<script>');
@@ -249,6 +258,14 @@ describe('GET|POST /oauth2/authorize and the authorization_code grant (RFC 6749 
         await waitFor(async () => heard.some((e) => e.grantId === grantId), 5_000, 'the replay event');
         expect(heard.filter((e) => e.grantId === grantId)).toEqual([expect.objectContaining({ reason: 'authorization_code_reuse', suspicious: true, revokedAt: expect.any(Date) })]);
         expect((await calls.refresh(first.body.refresh_token, app)).body.error).toBe('invalid_grant');
+        // Further replays find the grant already revoked: no new audit row, no new event.
+        expect((await exchange(app, response.code, pair.verifier)).body.error).toBe('invalid_grant');
+        expect((await exchange(app, response.code, pair.verifier)).body.error).toBe('invalid_grant');
+        const probe = await fx.login(app.client_id);
+        await server.pool.query(`SELECT * FROM oauth_revoke_grant($1, NULL, NULL, 'admin')`, [probe.grant_id]);
+        await waitFor(async () => heard.some((e) => e.grantId === probe.grant_id), 5_000, 'the probe event');
+        expect(heard.filter((e) => e.grantId === grantId)).toHaveLength(1);
+        expect(await fx.auditRows(grantId)).toHaveLength(1);
       } finally {
         unsubscribe();
       }

@@ -5,7 +5,7 @@ import { run, tempDataDir } from './support/processes';
 import { testDatabaseKind } from './support/test-database';
 
 const TABLES = ['access_tokens', 'authorization_codes', 'authorization_requests', 'browser_sessions', 'clients', 'consents', 'grants', 'refresh_tokens', 'revocation_audit', 'revocation_event_deliveries', 'revocation_event_listeners', 'users'];
-const FUNCTIONS = ['oauth_cleanup_authorizations', 'oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_exchange_code', 'oauth_notify_invalidation', 'oauth_notify_revocation_event', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
+const FUNCTIONS = ['oauth_cleanup_authorizations', 'oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_exchange_code', 'oauth_notify_deleted', 'oauth_notify_invalidation', 'oauth_notify_revocation_event', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
 const LIFECYCLE_FUNCTIONS = ['oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
 const REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text, reason text, revoked_at timestamp with time zone)';
 const LANDED_REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text)';

@@ -100,6 +100,22 @@ describe('durable revocation events (the audit table as outbox)', () => {
     }
   }, 60_000);
 
+  it('delivers every event of a burst larger than one page of the outbox', async () => {
+    const clientId = uniqueId('burst');
+    const heard = new Set<string>();
+    const off = a.app.get(RevocationEvents).subscribe((e) => void (e.clientId === clientId && heard.add(e.grantId)));
+    try {
+      // 1,100 revocations committed at once, by someone else (as another instance's would be).
+      await a.pool.query(
+        `INSERT INTO revocation_audit (grant_id, client_id, reason) SELECT gen_random_uuid(), $1, 'admin' FROM generate_series(1, 1100)`,
+        [clientId],
+      );
+      await waitFor(async () => heard.size === 1100, 20_000, 'all 1,100 events');
+    } finally {
+      off();
+    }
+  }, 60_000);
+
   it('counts a failing listener in the health output, and keeps delivering to the others', async () => {
     const events = a.app.get(RevocationEvents);
     const before = events.stats().failedDeliveries;

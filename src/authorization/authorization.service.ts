@@ -63,6 +63,10 @@ export class AuthorizationService {
 
   /** An authorization request as received: each parameter with every value it was sent with. */
   async authorize(params: ReadonlyMap<string, readonly string[]>): Promise<AuthorizationAnswer> {
+    for (const [name, values] of params) {
+      // PostgreSQL text cannot hold a NUL byte, and no parameter needs one.
+      if (name.includes('\0') || values.some((v) => v.includes('\0'))) return page('The request contains a character that no parameter may hold.');
+    }
     const one = (name: string) => params.get(name)?.[0];
     const clientId = one('client_id');
     if (!clientId || (params.get('client_id')?.length ?? 0) > 1) return page('The request does not name one client (client_id).');

@@ -62,7 +62,7 @@ export class BearerTokenGuard implements CanActivate {
     if (missing.length > 0) {
       throw this.refuse(res, 403, 'insufficient_scope', `This resource needs the scope ${required.join(' ')}.`, required.join(' '));
     }
-    req[BEARER_KEY] = { subject: live.subject, clientId: live.clientId, scope: live.scope, grantId: live.grantId, expiresAt: live.expiresAt };
+    req[BEARER_KEY] = { subject: live.subject, clientId: live.clientId, scope: [...live.scope], grantId: live.grantId, expiresAt: live.expiresAt };
     return true;
   }
 

@@ -15,6 +15,15 @@ export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCore
       cleanupBatchSize: options.retention?.cleanupBatchSize ?? 1000,
     },
     authFailureLimits: { ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.authFailureLimits },
-    cache: { ttlSeconds: options.cache?.ttlSeconds ?? 300, maxEntries: options.cache?.maxEntries ?? 10_000, listenUrl: options.cache?.listenUrl },
+    cache: {
+      ttlSeconds: atLeast(options.cache?.ttlSeconds ?? 300, 0, 'cache.ttlSeconds'),
+      maxEntries: atLeast(options.cache?.maxEntries ?? 10_000, 1, 'cache.maxEntries'),
+      listenUrl: options.cache?.listenUrl,
+    },
   };
+}
+
+function atLeast(value: number, min: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`OAuthCoreModule option ${name} must be a whole number of at least ${min}`);
+  return value;
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { DataSource, QueryRunner } from 'typeorm';
-import { InvalidationListener, InvalidationSubscriber } from '../database/invalidation-listener';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { connectionConfigOf, InvalidationListener, InvalidationSubscriber } from '../database/invalidation-listener';
 import type { TokenKind } from '../grants/token-format';
 import { revocationEvent, RevocationEvent, RevocationListener } from './revocation-event';
 
@@ -31,8 +32,10 @@ interface OnceListener {
 }
 
 const AUDIT_COLUMNS = `a.id::text AS id, a.grant_id, a.client_id, a.subject, g.scope, a.token_type, a.revoking_client_id, a.reason, a.revoked_at`;
-/** Commits can land out of id order (ids are taken at insert): catch-ups look this far back. */
-const LATE_COMMIT_MARGIN = 1000;
+const AUDIT_FROM = `revocation_audit a LEFT JOIN grants g ON g.id = a.grant_id`;
+/** Commits can land out of id order (ids are taken at insert): catch-ups look this far back as well. */
+const LATE_COMMIT_MARGIN = 1000n;
+const PAGE = 1000;
 const POLL_MS = 2000;
 const ONCE_BATCH = 100;
 const ONCE_TIMEOUT_MS = 30_000;
@@ -46,8 +49,10 @@ const ONCE_TIMEOUT_MS = 30_000;
  *   eviction, metrics). Listeners run detached: one that throws or never settles cannot block delivery;
  *   its failure is logged and counted.
  * - `subscribeOnce(name, listener)`: **once per cluster**, at least once and in audit order, also across
- *   restarts (delete a device, notify a user). The instance that holds the listener's lock awaits it; a
- *   failure is logged, counted and retried with backoff, and later events wait behind it.
+ *   restarts (delete a device, notify a user). One instance at a time delivers to a name, under a session
+ *   advisory lock on a connection of its own (released at once if the process dies); it awaits the
+ *   listener outside any transaction and records each delivery after it succeeded. A failure is logged,
+ *   counted and retried with backoff, and later events wait behind it.
  */
 @Injectable()
 export class RevocationEvents implements InvalidationSubscriber, OnApplicationBootstrap, OnModuleDestroy {
@@ -65,9 +70,12 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   private pendingTimer?: NodeJS.Timeout;
   private started = false;
   private stopped = false;
+  /** A read failed or a flush arrived mid-catch-up: catch up again at the next tick. */
+  private missed = false;
   private catchingUp?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private failures = 0;
+  private lockConnection?: Promise<Client | undefined>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -84,7 +92,8 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
 
   /**
    * Adds a listener that runs once per event in the whole cluster, under `name` (the same name on every
-   * instance). A new name is owed the events committed from now on. Returns a function that stops this
+   * instance). A new name is owed the events committed from now on. Make it idempotent: a crash between
+   * its success and the record of the delivery delivers again. Returns a function that stops this
    * instance delivering to it.
    */
   subscribeOnce(name: string, listener: RevocationListener): () => void {
@@ -103,6 +112,8 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     const [{ max }]: Array<{ max: string | null }> = await this.dataSource.query('SELECT max(id)::text AS max FROM revocation_audit');
     this.lastSeen = this.startHorizon = BigInt(max ?? 0);
     this.started = true;
+    // Announcements that arrived while the horizon was read are in the outbox too.
+    if (this.pending.length > 0) this.catchUp();
     this.timer = setInterval(() => this.tick(), POLL_MS);
     this.timer.unref();
   }
@@ -112,12 +123,18 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     clearInterval(this.timer);
     clearTimeout(this.pendingTimer);
     await Promise.allSettled([this.catchingUp, ...[...this.once.values()].map((o) => o.running)]);
+    const client = await this.lockConnection;
+    await client?.end().catch(() => undefined);
   }
 
   /** The database announced audit rows (`r:<id>`); grant and client payloads are the caches'. */
   evict(payload: string): void {
-    if (!payload.startsWith('r:') || !this.started) return;
+    if (!payload.startsWith('r:')) return;
     const id = BigInt(payload.slice(2));
+    if (!this.started) {
+      this.pending.push(id);
+      return;
+    }
     if (this.listeners.size === 0) {
       // Nobody here to tell: noted as seen, without reading the row (the revoke path's cost stays its own).
       this.seen.add(id);
@@ -126,10 +143,11 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
       this.pending.push(id);
       // Announcements that arrive together are read together, in one query.
       this.pendingTimer ??= setTimeout(() => {
-        const ids = this.pending.splice(0).map(String);
         this.pendingTimer = undefined;
-        void this.deliverRows(`a.id = ANY ($1::bigint[])`, [ids]);
+        // A page at a time: a read answers at most one page.
+        while (this.pending.length > 0) void this.deliverPage(`a.id = ANY ($1::bigint[])`, [this.pending.splice(0, PAGE).map(String)]);
       }, 2);
+      this.pendingTimer.unref();
     }
     for (const entry of this.once.values()) this.wakeOnce(entry);
   }
@@ -140,30 +158,46 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   }
 
   private tick(): void {
-    // Without notifications (listener down, or the embedded database) the outbox is polled.
-    if (!this.invalidation.active) this.catchUp();
+    // Without notifications (listener down, or the embedded database), or after a failed read, the outbox is polled.
+    if (!this.invalidation.active || this.missed) this.catchUp();
     for (const entry of this.once.values()) this.wakeOnce(entry);
     // A catch-up never looks below lastSeen - margin, so what is below it need not be remembered.
-    for (const id of this.seen) if (id <= this.lastSeen - BigInt(LATE_COMMIT_MARGIN)) this.seen.delete(id);
+    for (const id of this.seen) if (id <= this.lastSeen - LATE_COMMIT_MARGIN) this.seen.delete(id);
     const old = Date.now() - 10 * 60_000;
     for (const [key, at] of this.announced) if (at < old) this.announced.delete(key);
   }
 
   private catchUp(): void {
-    const from = this.lastSeen - BigInt(LATE_COMMIT_MARGIN);
-    this.catchingUp ??= this.deliverRows(`a.id > $1`, [String(from > this.startHorizon ? from : this.startHorizon)]).finally(() => {
+    if (this.catchingUp) {
+      this.missed = true; // asked again while running: run again at the next tick
+      return;
+    }
+    this.missed = false;
+    this.catchingUp = (async () => {
+      const floor = this.lastSeen - LATE_COMMIT_MARGIN > this.startHorizon ? this.lastSeen - LATE_COMMIT_MARGIN : this.startHorizon;
+      let from = floor;
+      // New rows, and late commits in the margin that were not seen yet; page until the outbox is read.
+      for (;;) {
+        const known = [...this.seen].filter((id) => id > from).map(String);
+        const read = await this.deliverPage(`a.id > $1 AND NOT (a.id = ANY ($2::bigint[]))`, [String(from), known]);
+        if (read === undefined || read.count < PAGE) break;
+        from = read.last;
+      }
+    })().finally(() => {
       this.catchingUp = undefined;
     });
   }
 
-  private async deliverRows(where: string, params: unknown[]): Promise<void> {
-    if (this.stopped) return;
+  /** Reads up to a page of audit rows and delivers the ones not seen; undefined when the read failed. */
+  private async deliverPage(where: string, params: unknown[]): Promise<{ count: number; last: bigint } | undefined> {
+    if (this.stopped) return undefined;
     let rows: AuditRow[];
     try {
-      rows = await this.dataSource.query(`SELECT ${AUDIT_COLUMNS} FROM revocation_audit a LEFT JOIN grants g ON g.id = a.grant_id WHERE ${where} ORDER BY a.id LIMIT 1000`, params);
+      rows = await this.dataSource.query(`SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_FROM} WHERE ${where} ORDER BY a.id LIMIT ${PAGE}`, params);
     } catch (err) {
-      this.logger.warn(`Could not read revocation events: ${(err as Error).message}`);
-      return;
+      this.missed = true;
+      this.logger.warn(`Could not read revocation events; retrying: ${(err as Error).message}`);
+      return undefined;
     }
     for (const row of rows) {
       const id = BigInt(row.id);
@@ -174,11 +208,12 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
       if (this.announced.delete(keyOf(event))) continue;
       this.deliver(event);
     }
+    return { count: rows.length, last: rows.length ? BigInt(rows[rows.length - 1].id) : 0n };
   }
 
   /**
    * A revocation this process just committed: its listeners hear of it at once, without waiting for the
-   * outbox (which then does not repeat it here). Other instances hear of it through the outbox.
+   * outbox (which then normally does not repeat it here). Other instances hear of it through the outbox.
    */
   emit(event: RevocationEvent): void {
     if (this.started) this.announced.set(keyOf(event), Date.now());
@@ -217,29 +252,46 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     });
   }
 
-  /**
-   * One batch for a once-per-cluster listener, in one transaction holding its row: the events after its
-   * horizon it has not had, in audit order; each success is recorded with the listener still holding the
-   * lock, so a crash before the commit means delivering again (at least once), never skipping.
-   */
+  /** A connection of this process's own, for the session advisory locks of once-per-cluster delivery. */
+  private lockClient(): Promise<Client | undefined> {
+    this.lockConnection ??= (async () => {
+      const config = connectionConfigOf(this.dataSource);
+      if (!config) return undefined;
+      const client = new Client({ ...config, application_name: 'nestjs-oauth2-revocation events' });
+      client.on('error', () => {
+        // A lost connection loses its locks with it: another instance (or this one, reconnected) goes on.
+        this.lockConnection = undefined;
+      });
+      await client.connect();
+      return client;
+    })().catch((err: unknown) => {
+      this.lockConnection = undefined;
+      this.logger.warn(`Could not open the events connection: ${(err as Error).message}`);
+      return undefined;
+    });
+    return this.lockConnection;
+  }
+
+  /** One batch for a once-per-cluster listener, by the instance that holds its advisory lock. */
   private async deliverOnce(entry: OnceListener): Promise<void> {
-    const runner: QueryRunner = this.dataSource.createQueryRunner();
+    const client = await this.lockClient();
+    if (!client || this.stopped) return;
+    const key = `oauth_revocation_events:${entry.name}`;
+    let locked = false;
     try {
-      await runner.connect();
-      await runner.startTransaction();
-      const locked: Array<{ horizon: string }> = await runner.query(
-        'SELECT horizon::text AS horizon FROM revocation_event_listeners WHERE listener = $1 FOR UPDATE SKIP LOCKED',
-        [entry.name],
-      );
-      if (locked.length === 0) return void (await runner.commitTransaction()); // another instance is at it
-      const rows: AuditRow[] = await runner.query(
-        `SELECT ${AUDIT_COLUMNS} FROM revocation_audit a LEFT JOIN grants g ON g.id = a.grant_id
+      locked = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [key])).rows[0].locked;
+      if (!locked) return; // another instance is at it
+      const [listenerRow]: Array<{ horizon: string }> = await this.dataSource.query('SELECT horizon::text AS horizon FROM revocation_event_listeners WHERE listener = $1', [entry.name]);
+      if (!listenerRow) return;
+      const rows: AuditRow[] = await this.dataSource.query(
+        `SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_FROM}
          WHERE a.id > $2 AND NOT EXISTS (SELECT 1 FROM revocation_event_deliveries d WHERE d.listener = $1 AND d.audit_id = a.id)
          ORDER BY a.id LIMIT ${ONCE_BATCH}`,
-        [entry.name, locked[0].horizon],
+        [entry.name, listenerRow.horizon],
       );
       let failed = false;
       for (const row of rows) {
+        if (this.stopped) break;
         try {
           await withTimeout(Promise.resolve(entry.listener(toEvent(row))), ONCE_TIMEOUT_MS);
         } catch (err) {
@@ -247,40 +299,49 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
           this.failures++;
           const message = err instanceof Error ? err.message : String(err);
           this.logger.error(`Revocation listener ${entry.name} failed for grant ${row.grant_id}; retrying in ${entry.backoffMs / 1000} s: ${message}`);
-          await runner.query('UPDATE revocation_event_listeners SET failures = failures + 1, last_error = $2, last_failure_at = now() WHERE listener = $1', [entry.name, message.slice(0, 500)]);
+          await this.dataSource.query('UPDATE revocation_event_listeners SET failures = failures + 1, last_error = $2, last_failure_at = now() WHERE listener = $1', [
+            entry.name,
+            message.slice(0, 500),
+          ]);
           entry.retryAt = Date.now() + entry.backoffMs;
           entry.backoffMs = Math.min(entry.backoffMs * 2, 60_000);
           break;
         }
-        await runner.query('INSERT INTO revocation_event_deliveries (listener, audit_id) VALUES ($1, $2)', [entry.name, row.id]);
+        await this.dataSource.query('INSERT INTO revocation_event_deliveries (listener, audit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [entry.name, row.id]);
       }
       if (!failed) entry.backoffMs = 1000;
-      // Move the horizon past rows that are delivered and old enough that no earlier id can still commit.
-      await runner.query(
-        `WITH pending AS (
-           SELECT min(a.id) AS first FROM revocation_audit a WHERE a.id > $2
-             AND NOT EXISTS (SELECT 1 FROM revocation_event_deliveries d WHERE d.listener = $1 AND d.audit_id = a.id)
-         ), settled AS (
-           SELECT max(a.id) AS last FROM revocation_audit a WHERE a.id > $2 AND a.revoked_at < now() - interval '1 minute'
-         ), next AS (
-           -- (LEAST ignores NULL: without a settled row the horizon stays.)
-           SELECT CASE WHEN settled.last IS NULL THEN NULL WHEN pending.first IS NULL THEN settled.last ELSE LEAST(pending.first - 1, settled.last) END AS horizon
-           FROM pending, settled
-         ), moved AS (
-           UPDATE revocation_event_listeners l SET horizon = next.horizon FROM next
-           WHERE l.listener = $1 AND next.horizon IS NOT NULL AND next.horizon > l.horizon RETURNING l.horizon
-         )
-         DELETE FROM revocation_event_deliveries d USING moved WHERE d.listener = $1 AND d.audit_id <= moved.horizon`,
-        [entry.name, locked[0].horizon],
-      );
-      await runner.commitTransaction();
-      if (!failed && rows.length === ONCE_BATCH) setImmediate(() => this.wakeOnce(entry));
+      await this.advanceHorizon(entry.name);
+      if (!failed && !this.stopped && rows.length === ONCE_BATCH) setImmediate(() => this.wakeOnce(entry));
     } catch (err) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       this.logger.warn(`Could not deliver revocation events to ${entry.name}: ${(err as Error).message}`);
     } finally {
-      await runner.release();
+      if (locked) await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
     }
+  }
+
+  /**
+   * Moves a listener's horizon past rows that are delivered and an hour old — old enough that no revoking
+   * transaction (single statements, under the statement timeout) can still commit an earlier id — and
+   * forgets their delivery records, so neither table nor scan grows with time.
+   */
+  private async advanceHorizon(name: string): Promise<void> {
+    await this.dataSource.query(
+      `WITH l AS (SELECT horizon FROM revocation_event_listeners WHERE listener = $1), pending AS (
+         SELECT min(a.id) AS first FROM revocation_audit a, l WHERE a.id > l.horizon
+           AND NOT EXISTS (SELECT 1 FROM revocation_event_deliveries d WHERE d.listener = $1 AND d.audit_id = a.id)
+       ), settled AS (
+         SELECT max(a.id) AS last FROM revocation_audit a, l WHERE a.id > l.horizon AND a.revoked_at < now() - interval '1 hour'
+       ), next AS (
+         -- (LEAST ignores NULL: without a settled row the horizon stays.)
+         SELECT CASE WHEN settled.last IS NULL THEN NULL WHEN pending.first IS NULL THEN settled.last ELSE LEAST(pending.first - 1, settled.last) END AS horizon
+         FROM pending, settled
+       ), moved AS (
+         UPDATE revocation_event_listeners l SET horizon = next.horizon FROM next
+         WHERE l.listener = $1 AND next.horizon IS NOT NULL AND next.horizon > l.horizon RETURNING l.horizon
+       )
+       DELETE FROM revocation_event_deliveries d USING moved WHERE d.listener = $1 AND d.audit_id <= moved.horizon`,
+      [name],
+    );
   }
 }
 
@@ -299,6 +360,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     promise.finally(() => clearTimeout(timer)),
     new Promise<T>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+      timer.unref();
     }),
   ]);
 }

@@ -67,6 +67,7 @@ export class InvalidatedCache<V> implements InvalidationSubscriber {
 
   evict(payload: string): void {
     // Only grant and client changes concern cached answers (`r:` announces a revocation event).
+    if (payload === 'f:') return this.flush();
     if (!payload.startsWith('g:') && !payload.startsWith('c:')) return;
     this.generation++;
     if (this.flushOn(payload)) return this.flush();

@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { Client, ClientConfig, Notification, Pool } from 'pg';
 import { DataSource } from 'typeorm';
+
+/** The settings of TypeORM's own pg pool, for a dedicated connection to the same database. */
+export function connectionConfigOf(dataSource: DataSource): ClientConfig | undefined {
+  const pool = (dataSource.driver as unknown as { master?: Pool & { options: ClientConfig } }).master;
+  return pool ? { ...pool.options } : undefined;
+}
 
 /** The channel the schema's triggers notify on (see migrations/*-invalidation.ts). */
 export const INVALIDATION_CHANNEL = 'oauth_invalidate';
@@ -22,6 +29,11 @@ export interface InvalidationListenerOptions {
   url?: string;
   /** First reconnect delay; doubles up to 30 s. Default 500 ms. */
   reconnectDelayMs?: number;
+  /**
+   * How often a heartbeat notification is sent through the pool and must come back on the listening
+   * connection; one that does not within this time counts as a lost connection. Default 5000 ms.
+   */
+  heartbeatMs?: number;
 }
 
 /**
@@ -41,6 +53,9 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
   private stopped = false;
   private delay: number;
   private timer?: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
+  /** The heartbeat sent and not yet heard back. */
+  private awaiting?: string;
 
   private readonly options: InvalidationListenerOptions;
 
@@ -81,19 +96,19 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     this.listening = false;
     await this.client?.end().catch(() => undefined);
   }
 
   private connectionConfig(): ClientConfig | undefined {
     if (this.options.url) return { connectionString: this.options.url };
-    const pool = (this.dataSource.driver as unknown as { master?: Pool & { options: ClientConfig } }).master;
-    return pool ? { ...pool.options } : undefined;
+    return connectionConfigOf(this.dataSource);
   }
 
   private async connect(config: ClientConfig): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ ...config, application_name: 'nestjs-oauth2-revocation listener', keepAlive: true });
+    const client = new Client({ ...config, application_name: 'nestjs-oauth2-revocation listener', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     this.client = client;
     const lost = (reason: string) => this.lost(client, config, reason);
     client.on('error', (err) => lost(err.message));
@@ -117,11 +132,33 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
     this.delay = this.options.reconnectDelayMs ?? 500;
     this.flushAll();
     this.listening = true;
+    this.startHeartbeat(client, config);
+  }
+
+  /**
+   * A connection can die without telling (a partition, a NAT that forgot it) or listen where nothing is
+   * sent (a transaction pooler, another database): proof of life is a notification sent through the
+   * pool's own connections arriving here. No answer within the interval counts as a lost connection.
+   */
+  private startHeartbeat(client: Client, config: ClientConfig): void {
+    clearInterval(this.heartbeat);
+    this.awaiting = undefined;
+    const every = this.options.heartbeatMs ?? 5000;
+    this.heartbeat = setInterval(() => {
+      if (this.client !== client) return clearInterval(this.heartbeat);
+      if (this.awaiting) return this.lost(client, config, 'heartbeat not received');
+      const nonce = randomBytes(8).toString('hex');
+      this.awaiting = nonce;
+      this.dataSource.query(`SELECT pg_notify('${INVALIDATION_CHANNEL}', $1)`, [`h:${nonce}`]).catch((err: Error) => this.lost(client, config, `heartbeat not sent: ${err.message}`));
+    }, every);
+    this.heartbeat.unref();
   }
 
   private lost(client: Client, config: ClientConfig, reason: string): void {
     if (this.client !== client) return;
     this.client = undefined;
+    clearInterval(this.heartbeat);
+    this.awaiting = undefined;
     const was = this.listening;
     this.listening = false;
     this.flushAll();
@@ -136,6 +173,10 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
 
   private deliver(notification: Notification): void {
     if (notification.channel !== INVALIDATION_CHANNEL || !notification.payload) return;
+    if (notification.payload.startsWith('h:')) {
+      if (notification.payload === `h:${this.awaiting}`) this.awaiting = undefined;
+      return;
+    }
     for (const s of this.subscribers) s.evict(notification.payload);
   }
 

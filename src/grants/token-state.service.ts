@@ -66,15 +66,16 @@ export class TokenStateService {
 
   private toLive(kind: TokenKind, row: TokenRow | undefined): LiveToken | undefined {
     if (!row?.active) return undefined;
-    return {
+    // Frozen: a cached answer is shared by every later check of the token.
+    return Object.freeze({
       kind,
       grantId: row.grant_id,
       clientId: row.client_id,
       subject: row.subject,
-      scope: row.scope ? row.scope.split(' ') : [],
+      scope: Object.freeze(row.scope ? row.scope.split(' ') : []) as string[],
       issuedAt: row.iat,
       expiresAt: row.exp,
-    };
+    });
   }
 
   /**
