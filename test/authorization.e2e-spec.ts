@@ -73,7 +73,7 @@ describe('GET|POST /oauth2/authorize and the authorization_code grant (RFC 6749 
       expect(res.headers.location).toBeUndefined();
       const token = await calls.post('/oauth2/token', { grant_type: 'authorization_code', code: 'x', redirect_uri: 'https://a\u0000b', code_verifier: pkce().verifier }, app);
       expect(token.status).toBe(400);
-      expect(token.body.error).toBe('invalid_request');
+      expect(token.body.error).toBe('invalid_grant');
     });
 
     it('escapes what it shows', async () => {

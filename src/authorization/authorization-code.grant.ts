@@ -43,7 +43,8 @@ export class AuthorizationCodeGrantHandler implements GrantHandler {
       return value;
     });
     // A malformed verifier can match no challenge: every failure is invalid_grant (RFC 7636 §4.6).
-    if (!CODE_VERIFIER.test(verifier) || code.length > 256) throw new OAuthException('invalid_grant', INVALID_CODE);
+    // (PostgreSQL text cannot hold a NUL byte: a redirect URI with one matches nothing.)
+    if (!CODE_VERIFIER.test(verifier) || code.length > 256 || redirectUri.includes('\0')) throw new OAuthException('invalid_grant', INVALID_CODE);
     const access = generateToken(this.core.tokenPrefixes.access);
     const refresh = generateToken(this.core.tokenPrefixes.refresh);
     const [row]: ExchangeRow[] = await this.dataSource.query(

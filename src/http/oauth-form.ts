@@ -92,15 +92,9 @@ export function readOAuthForm(req: Request): OAuthFormParams {
   return params;
 }
 
-/** PostgreSQL text cannot hold a NUL byte, and no OAuth parameter needs one. */
-function refuseNul(name: string, value: string): void {
-  if (name.includes('\0') || value.includes('\0')) throw OAuthException.invalidRequest('The request contains a NUL character, which no parameter may hold.');
-}
-
 function fromRaw(raw: string): OAuthFormParams {
   const params: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(raw)) {
-    refuseNul(name, value);
     if (value === '') continue;
     if (name in params) throw OAuthException.invalidRequest(`The parameter ${name} was sent more than once.`);
     params[name] = value;
@@ -118,13 +112,9 @@ function fromParsed(body: unknown): OAuthFormParams {
       if (Array.isArray(value)) {
         if (value.filter((v) => v !== '').length > 1) throw OAuthException.invalidRequest(`The parameter ${name} was sent more than once.`);
         const single = value.find((v) => v !== '');
-        if (typeof single === 'string') {
-          refuseNul(name, single);
-          params[name] = single;
-        }
+        if (typeof single === 'string') params[name] = single;
         else if (single !== undefined) throw OAuthException.invalidRequest(`The parameter ${name} must be a plain value.`);
       } else if (typeof value === 'string') {
-        refuseNul(name, value);
         if (value !== '') params[name] = value;
       } else {
         throw OAuthException.invalidRequest(`The parameter ${name} must be a plain value.`);

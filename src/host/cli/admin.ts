@@ -157,7 +157,11 @@ function parse(argv: string[]): { command: Command; flags: Flags } {
  * options, services and RevocationEvents listeners are the very objects the server would use.
  */
 async function openServices(db: OpenedDatabase, config: ReturnType<typeof loadConfig>): Promise<{ app: INestApplicationContext; services: Services }> {
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, db), { logger: ['error'], abortOnError: false });
+  // A one-shot command caches nothing: no listening connection (its writes still notify the servers).
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, cache: { ...config.cache, ttlSeconds: 0 } }, db), {
+    logger: ['error'],
+    abortOnError: false,
+  });
   return {
     app,
     services: { clients: app.get(ClientsService), tokens: app.get(TokensService), revocation: app.get(RevocationService), cleanup: app.get(TokenCleanupService) },
