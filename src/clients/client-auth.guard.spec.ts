@@ -4,6 +4,7 @@ import { AuthFailureLimiter } from './auth-failure-limiter';
 import { CLIENT_KEY, RequestWithClient } from './authenticated-client';
 import { ClientAuthGuard } from './client-auth.guard';
 import { hashClientSecret } from './client-secret';
+import { MemoryAuthFailureStore } from './memory-auth-failure-store';
 import type { ClientCredentialsRecord, ClientsService } from './clients.service';
 
 const SECRET = 'the-right-secret';
@@ -18,7 +19,9 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIC
 describe('ClientAuthGuard (RFC 6749 §2.3)', () => {
   const lookups: string[] = [];
   const clients = { findCredentials: async (id: string) => (lookups.push(id), CLIENTS[id] ?? null) } as unknown as ClientsService;
-  const guard = new ClientAuthGuard(clients, { issuer: 'https://auth.example.com', authFailureLimits: { perClient: 0, perAddress: 0, windowSeconds: 60 }, cache: { ttlSeconds: 0, maxEntries: 1 } }, new AuthFailureLimiter({ perClient: 0, perAddress: 0, windowSeconds: 60 }));
+  const limits = { perClientAddress: 0, perAddress: 0, perClient: 0, windowSeconds: 60 };
+  const options = { issuer: 'https://auth.example.com', authFailureLimits: limits, authFailureStore: 'memory' as const, authFailureMemoryBytes: 1 << 20, cache: { ttlSeconds: 0, maxEntries: 1 } };
+  const guard = new ClientAuthGuard(clients, options, new AuthFailureLimiter(limits, new MemoryAuthFailureStore()));
 
   /** Runs the guard on a request with this form (already read) and Authorization header. */
   async function authenticate(form: Record<string, string>, authorization?: string): Promise<RequestWithClient> {
