@@ -177,3 +177,18 @@ describe.each([
     expect(count(answers, 429)).toBe(36);
   });
 });
+
+describe('an unreachable Redis store', () => {
+  it('stops startup with one message naming REDIS_URL, without its password', async () => {
+    const started = startTestServer({ AUTH_FAILURE_STORE: 'redis', REDIS_URL: 'redis://:Sekrit123@127.0.0.1:9' });
+    const err: Error = await started.then(
+      async (s) => {
+        await s.close();
+        throw new Error('started');
+      },
+      (e: Error) => e,
+    );
+    expect(err.message).toMatch(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:9 .*REDIS_URL/);
+    expect(err.message).not.toContain('Sekrit123');
+  });
+});

@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { DatabaseStartupError, redactSecretsIn, redactUrl } from '../database/database-errors';
 import { AuthAttemptOutcome, AuthFailureStore, AuthFailureWindow } from './auth-failure-store.interface';
 
 /**
@@ -54,10 +55,25 @@ export class RedisAuthFailureStore implements AuthFailureStore {
   private constructor(private readonly client: Client) {}
 
   static async connect(url: string): Promise<RedisAuthFailureStore> {
-    // Commands fail at once while Redis is unreachable instead of queueing: the guard then answers 503.
-    const client = createClient({ url, disableOfflineQueue: true });
+    let connected = false;
+    const client = createClient({
+      url,
+      // Commands fail at once while Redis is unreachable instead of queueing: the guard then answers 503.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 5000,
+        // At startup an unreachable Redis is an error to report; once connected, reconnect forever. (A new
+        // Error: the client checks `instanceof Error`, which a socket error from another realm can fail.)
+        reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(50 * 2 ** retries, 2000) : new Error(cause.message)),
+      },
+    });
     client.on('error', () => undefined); // reconnects by itself; failed commands reach their callers
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (err) {
+      throw new DatabaseStartupError(`Cannot reach Redis at ${redactUrl(url)} (${redactSecretsIn((err as Error).message, url)}); start it, or fix or unset REDIS_URL.`);
+    }
+    connected = true;
     return new RedisAuthFailureStore(client as unknown as Client);
   }
 
