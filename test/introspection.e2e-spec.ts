@@ -171,6 +171,22 @@ describe('POST /oauth2/introspect (RFC 7662)', () => {
       expect(await db.grant(login.grant_id)).toMatchObject({ revoked: false });
     });
 
+    it('for the access token of a client disabled after the token was seen active (caches included)', async () => {
+      const owner = await fx.client('none');
+      const login = await fx.login(owner.client_id);
+      expect((await calls.introspect(login.access_token, rs)).body).toMatchObject({ active: true });
+      await server.app.get(ClientsService).disable(owner.client_id);
+      // Instances evict their caches on the database's notification: wait for it, within a bound.
+      const deadline = Date.now() + 5000;
+      let res = await calls.introspect(login.access_token, rs);
+      while (res.text !== '{"active":false}' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        res = await calls.introspect(login.access_token, rs);
+      }
+      expectInactive(res);
+      expect(await db.access(login.access_token)).toMatchObject({ revoked: false });
+    });
+
     it('for a token whose own row is live when its grant is revoked', async () => {
       const login = await fx.login(app.client_id);
       await server.pool.query('UPDATE grants SET revoked_at = now() WHERE id = $1', [login.grant_id]);
