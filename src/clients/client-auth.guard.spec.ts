@@ -99,4 +99,13 @@ describe('ClientAuthGuard (RFC 6749 §2.3)', () => {
   it('gives a confidential client without its secret the description an unknown client gets', async () => {
     expect(await refusal({ client_id: 'web' })).toEqual(await refusal({ client_id: 'nosuch' }));
   });
+
+  it('answers 503 temporarily_unavailable, never an unchecked 200 or 401, when the limiter cannot reach its store', async () => {
+    const store = new MemoryAuthFailureStore();
+    store.begin = () => Promise.reject(new Error('connection refused'));
+    const down = new ClientAuthGuard(clients, options, new AuthFailureLimiter({ ...limits, perClientAddress: 10 }, store));
+    const req = { method: 'POST', url: '/oauth2/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: { client_id: 'web', client_secret: SECRET }, socket: {} };
+    const ctx = { switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext;
+    await expect(down.canActivate(ctx)).rejects.toMatchObject({ error: 'temporarily_unavailable', status: 503 });
+  });
 });

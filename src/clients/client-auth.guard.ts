@@ -80,7 +80,6 @@ export class ClientAuthGuard implements CanActivate {
     if (failed) await attempt.end('failure');
     else void attempt.end('abandoned');
     throw err;
-    return true;
   }
 
   protected presentedCredentials(req: Request, form: OAuthFormParams): PresentedCredentials | null {
