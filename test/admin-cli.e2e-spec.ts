@@ -44,6 +44,16 @@ describe('admin CLI (npm run --silent admin)', () => {
     expect(r.json).toMatchObject({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' });
   });
 
+  it('names an unreachable DATABASE_URL without any credential of it: userinfo password and query parameters', async () => {
+    const r = await runAdmin(['client:list'], {
+      DATABASE_URL: 'postgres://app:s3cret@127.0.0.1:9/db?password=Sekrit123&sslkey=/keys/KeyFile77.pem',
+      DATABASE_CONNECT_TIMEOUT_MS: '1000',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Cannot reach PostgreSQL at .*127\.0\.0\.1:9/);
+    for (const secret of ['s3cret', 'Sekrit123', 'KeyFile77']) expect(r.stderr).not.toContain(secret);
+  });
+
   it.each([
     [['client:create', '--auth-method', 'none'], /--id is required/],
     [['client:create', '--id', 'x', '--auth-method', 'magic'], /--auth-method must be one of/],

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { CreatedClient } from '../src/clients/clients.service';
+import { ClientsService, type CreatedClient } from '../src/clients/clients.service';
 import { generateToken, hashToken } from '../src/grants/token-format';
 import { Fixtures } from './support/fixtures';
 import { startTestServer, TestServer } from './support/test-app';
@@ -158,6 +158,33 @@ describe('POST /oauth2/introspect (RFC 7662)', () => {
       expectInactive(await calls.introspect(login.access_token, rs));
       expectInactive(await calls.introspect(login.refresh_token, rs));
       expect(await db.access(login.access_token)).toMatchObject({ first_used: false, revoked: true });
+    });
+
+    it("for the tokens of a disabled client, which stay stored unrevoked, and records no use", async () => {
+      const owner = await fx.client('none');
+      const login = await fx.login(owner.client_id);
+      await server.app.get(ClientsService).disable(owner.client_id);
+      expectInactive(await calls.introspect(login.access_token, rs));
+      expectInactive(await calls.introspect(login.refresh_token, rs));
+      expect(await db.access(login.access_token)).toMatchObject({ revoked: false, first_used: false });
+      expect(await db.refresh(login.refresh_token)).toMatchObject({ revoked: false, consumed: false });
+      expect(await db.grant(login.grant_id)).toMatchObject({ revoked: false });
+    });
+
+    it('for the access token of a client disabled after the token was seen active (caches included)', async () => {
+      const owner = await fx.client('none');
+      const login = await fx.login(owner.client_id);
+      expect((await calls.introspect(login.access_token, rs)).body).toMatchObject({ active: true });
+      await server.app.get(ClientsService).disable(owner.client_id);
+      // Instances evict their caches on the database's notification: wait for it, within a bound.
+      const deadline = Date.now() + 5000;
+      let res = await calls.introspect(login.access_token, rs);
+      while (res.text !== '{"active":false}' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        res = await calls.introspect(login.access_token, rs);
+      }
+      expectInactive(res);
+      expect(await db.access(login.access_token)).toMatchObject({ revoked: false });
     });
 
     it('for a token whose own row is live when its grant is revoked', async () => {

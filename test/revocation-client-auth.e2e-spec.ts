@@ -149,6 +149,22 @@ describe('POST /oauth2/revoke: client authentication (RFC 6749 §2.3)', () => {
     });
   });
 
+  it('answers an unknown client and a confidential client without its secret alike: no oracle of which client ids exist', async () => {
+    const c = await fx.client('client_secret_basic');
+    const pub = await fx.client('none');
+    const answers = await Promise.all([
+      revoke(`token=x&client_id=${c.client_id}`),
+      revoke(`token=x&client_id=${uniqueId('nosuch')}`),
+      revoke(`token=x&client_id=${uniqueId('nosuch')}&client_secret=guess`),
+      revoke(`token=x&client_id=${c.client_id}&client_secret=guess`),
+      revoke(`token=x&client_id=${pub.client_id}&client_secret=guess`),
+    ]);
+    for (const res of answers) {
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual(answers[0].body);
+    }
+  });
+
   it('never echoes the presented secret in an error', async () => {
     const c = await fx.client('client_secret_post');
     const secret = 'TOP-SECRET-' + uniqueId('s');

@@ -39,12 +39,13 @@ describe('the server process', () => {
     }
   });
 
-  it('exits non-zero with one line naming DATABASE_URL when PostgreSQL is unreachable', async () => {
-    const r = await run('node', ['dist/src/host/main.js'], { DATABASE_URL: 'postgres://app:s3cret@127.0.0.1:9/db', PORT: '0', DATABASE_CONNECT_TIMEOUT_MS: '2000' });
+  it('exits non-zero with one line naming DATABASE_URL when PostgreSQL is unreachable, and no credential of the URL in it', async () => {
+    const url = 'postgres://app:s3cret@127.0.0.1:9/db?password=Sekrit123&sslpassword=KeyPass99&sslmode=disable';
+    const r = await run('node', ['dist/src/host/main.js'], { DATABASE_URL: url, PORT: '0', DATABASE_CONNECT_TIMEOUT_MS: '2000' });
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toEqual([expect.stringMatching(/^error: Cannot reach PostgreSQL at .*127\.0\.0\.1:9.*DATABASE_URL/)]);
-    expect(r.stderr).not.toContain('s3cret');
+    for (const secret of ['s3cret', 'Sekrit123', 'KeyPass99']) expect(r.stderr).not.toContain(secret);
   });
 
   it('exits non-zero with a message naming the variable when a setting is invalid', async () => {

@@ -1,78 +1,158 @@
-/** Limits on failed client authentications (RFC 6749 §2.3.1, RFC 7009 §5: guard against brute force). */
+import { createHash } from 'node:crypto';
+import { Logger, OnModuleDestroy } from '@nestjs/common';
+import { AuthAttemptOutcome, AuthFailureStore, AuthFailureWindow, EMPTY_WINDOW } from './auth-failure-store.interface';
+import { CLIENT_ID_PATTERN } from './clients.service';
+
+/**
+ * Limits on failed client authentications (RFC 6749 §2.3.1, RFC 7009 §5: guard against brute force),
+ * chosen so that a stranger cannot turn them against a client's owner. 0 disables a limit.
+ */
 export interface AuthFailureLimits {
-  /** Failures allowed per client id within a window; 0 disables the limit. */
-  perClient: number;
-  /** Failures allowed per remote address within a window; 0 disables the limit. */
+  /** Failures allowed per (client id, remote address) within a window: the limit a guesser meets first. */
+  perClientAddress: number;
+  /** Failures allowed per remote address within a window, whatever client ids it tries. */
   perAddress: number;
+  /**
+   * Failures per client id within a window, from all addresses together: a ceiling only a distributed attack
+   * reaches. Past it, addresses that already failed for that client id wait for the window's end; an address
+   * with no failures for it is never held back by this ceiling.
+   */
+  perClient: number;
   windowSeconds: number;
 }
 
-export const DEFAULT_AUTH_FAILURE_LIMITS: Readonly<AuthFailureLimits> = Object.freeze({ perClient: 10, perAddress: 50, windowSeconds: 60 });
+export const DEFAULT_AUTH_FAILURE_LIMITS: Readonly<AuthFailureLimits> = Object.freeze({
+  perClientAddress: 10,
+  perAddress: 50,
+  perClient: 1000,
+  windowSeconds: 60,
+});
 
-interface Window {
-  failures: number;
-  endsAt: number;
+/** A client authentication in progress, counted (as in flight) from before its secret is checked. */
+export interface AuthAttempt {
+  /** Seconds to wait when the attempt is refused (it then counts for nothing); 0 when it may go on. */
+  readonly retryAfterSeconds: number;
+  /** Records the outcome; never rejects (a store that fails only loses this count). */
+  end(outcome: AuthAttemptOutcome): Promise<void>;
+}
+
+const UNCOUNTED: AuthAttempt = Object.freeze({ retryAfterSeconds: 0, end: async () => undefined });
+
+/** Waits of an attempt that only attempts in flight hold back: 5, 10, … 320 ms, about 0.6 s in all. */
+const FIRST_WAIT_MS = 5;
+const LAST_WAIT_MS = 320;
+
+/**
+ * A short fixed-size key: stores never see a client id or an address, and an entry's size does not depend
+ * on what a client sent (a 16 KB client id costs what a short one does).
+ */
+export function limiterKey(kind: 'p' | 'a' | 'c', ...parts: string[]): string {
+  const h = createHash('sha256');
+  for (const part of parts) h.update(part).update('\0');
+  return `${kind}:${h.digest('base64url').slice(0, 22)}`;
 }
 
 /**
- * Counts failed client authentications per client id and per remote address in fixed windows, in memory
- * (per process). Checking costs a map lookup and counts nothing, so successful requests stay cheap.
- * `@nestjs/throttler` is not used: its guard counts every request of a route, and its storage can only
- * count; here only failures count, keyed by client id and address, and a check must not count.
+ * Counts client authentications that present a secret, in fixed windows kept by an AuthFailureStore
+ * (in process, PostgreSQL or Redis). `@nestjs/throttler` is not used: its guard counts every request of a
+ * route, while here only failures lock, attempts in flight are reserved, and a check must not count.
+ *
+ * The policy (README, Security notes):
+ * - an attempt is reserved (counted as pending) before the secret is checked, so N concurrent guesses
+ *   cannot all be checked against a limit below N;
+ * - (client id, address) and address locks count failures; the client id alone only has a high ceiling,
+ *   which holds back addresses that failed for it, so strangers cannot lock the owner out;
+ * - a (client id, address) that succeeded in the window and never failed is not held back by attempts in
+ *   flight: a busy resource server's concurrency is not a burst of guesses.
  */
-export class AuthFailureLimiter {
-  private readonly windows = new Map<string, Window>();
-  private static readonly MAX_ENTRIES = 100_000;
+export class AuthFailureLimiter implements OnModuleDestroy {
+  private readonly logger = new Logger('AuthFailureLimiter');
+  private readonly windowMs: number;
+  private readonly timer?: NodeJS.Timeout;
+  private readonly active: boolean;
 
   constructor(
     private readonly limits: AuthFailureLimits,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Seconds until the caller may try again, or 0 when neither its client id nor its address is locked. */
-  retryAfter(clientId: string, address: string | undefined): number {
-    const wait = Math.max(this.lockedFor(`c:${clientId}`, this.limits.perClient), address ? this.lockedFor(`a:${address}`, this.limits.perAddress) : 0);
-    return wait > 0 ? Math.ceil(wait / 1000) : 0;
-  }
-
-  recordFailure(clientId: string, address: string | undefined): void {
-    if (this.limits.perClient > 0) this.bump(`c:${clientId}`);
-    if (this.limits.perAddress > 0 && address) this.bump(`a:${address}`);
-  }
-
-  private lockedFor(key: string, limit: number): number {
-    if (limit <= 0) return 0;
-    const w = this.windows.get(key);
-    if (!w) return 0;
-    const left = w.endsAt - this.now();
-    if (left <= 0) {
-      this.windows.delete(key);
-      return 0;
-    }
-    return w.failures >= limit ? left : 0;
-  }
-
-  private bump(key: string): void {
-    const now = this.now();
-    const w = this.windows.get(key);
-    if (w && w.endsAt > now) {
-      w.failures++;
-      return;
-    }
-    if (this.windows.size >= AuthFailureLimiter.MAX_ENTRIES) this.sweep(now);
-    this.windows.set(key, { failures: 1, endsAt: now + this.limits.windowSeconds * 1000 });
-  }
-
-  /** Drops finished windows; if an attack keeps them all live, the oldest go first (a bounded map). */
-  private sweep(now: number): void {
-    for (const [key, w] of this.windows) if (w.endsAt <= now) this.windows.delete(key);
-    const excess = this.windows.size - AuthFailureLimiter.MAX_ENTRIES / 2;
-    if (excess > 0) {
-      let n = 0;
-      for (const key of this.windows.keys()) {
-        if (n++ >= excess) break;
-        this.windows.delete(key);
-      }
+    readonly store: AuthFailureStore,
+    options: { sweepIntervalMs?: number } = {},
+  ) {
+    this.windowMs = limits.windowSeconds * 1000;
+    this.active = limits.perClientAddress > 0 || limits.perAddress > 0 || limits.perClient > 0;
+    if (this.active) {
+      // Ended windows are dropped on a timer, not only when looked up again; unref'd, so it never keeps
+      // a process alive, and stopped on module destroy.
+      this.timer = setInterval(() => void this.sweep(), options.sweepIntervalMs ?? Math.min(this.windowMs, 60_000));
+      this.timer.unref();
     }
   }
+
+  /**
+   * Begins an authentication that presents a secret for `clientId` from `address`. A client id that no
+   * client can have (CLIENT_ID_PATTERN) creates no state: it can never authenticate, so there is nothing to
+   * guess, and an attacker cannot fill memory with unique ids.
+   */
+  async begin(clientId: string, address: string | undefined): Promise<AuthAttempt> {
+    if (!this.active || !CLIENT_ID_PATTERN.test(clientId)) return UNCOUNTED;
+    const from = address ?? '';
+    // Only the keys a limit reads: the (client id, address) key always (its failures and successes decide).
+    const hit = this.limits.perAddress > 0 ? [limiterKey('p', clientId, from), limiterKey('a', from)] : [limiterKey('p', clientId, from)];
+    const read = this.limits.perClient > 0 ? [limiterKey('c', clientId)] : [];
+    for (let wait = FIRST_WAIT_MS; ; wait *= 2) {
+      const state = await this.store.begin(hit, read, this.windowMs);
+      const verdict = this.decide(state.hit[0], state.hit[1] ?? EMPTY_WINDOW, state.read[0] ?? EMPTY_WINDOW);
+      if (verdict === 'go') return this.attempt(hit, read);
+      await this.store.end(hit, 'abandoned', [], this.windowMs);
+      if (verdict !== 'busy') return refused(verdict);
+      // Only attempts in flight stand in the way: wait for them to end, within a bound.
+      if (wait > LAST_WAIT_MS) return refused(1000);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /** 'go', 'busy' (attempts in flight fill the allowance), or the milliseconds until a lock ends. */
+  protected decide(pair: AuthFailureWindow, byAddress: AuthFailureWindow, client: AuthFailureWindow): 'go' | 'busy' | number {
+    const { perClientAddress, perAddress, perClient } = this.limits;
+    if (perClientAddress > 0 && pair.failures >= perClientAddress) return pair.resetInMs;
+    if (perAddress > 0 && byAddress.failures >= perAddress) return byAddress.resetInMs;
+    // The ceiling holds back only addresses that failed for this client id: a correct secret from an
+    // address with no failures is never refused, however many strangers guess elsewhere.
+    if (perClient > 0 && client.failures >= perClient && pair.failures > 0) return client.resetInMs;
+    if (pair.successes > 0 && pair.failures === 0) return 'go';
+    const over = (w: AuthFailureWindow, limit: number) => limit > 0 && w.failures + w.pending > limit;
+    return over(pair, perClientAddress) || over(byAddress, perAddress) ? 'busy' : 'go';
+  }
+
+  onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    return this.store.close();
+  }
+
+  /** Drops ended windows now (the timer calls this); a store that fails is tried again next time. */
+  async sweep(): Promise<void> {
+    try {
+      await this.store.sweep();
+    } catch (err) {
+      this.logger.debug(`Sweeping ended windows failed: ${(err as Error).message}`);
+    }
+  }
+
+  private attempt(hit: string[], alsoFail: string[]): AuthAttempt {
+    let ended = false;
+    return {
+      retryAfterSeconds: 0,
+      end: async (outcome) => {
+        if (ended) return;
+        ended = true;
+        try {
+          await this.store.end(hit, outcome, alsoFail, this.windowMs);
+        } catch (err) {
+          this.logger.debug(`Recording an authentication outcome failed: ${(err as Error).message}`);
+        }
+      },
+    };
+  }
+}
+
+function refused(ms: number): AuthAttempt {
+  return { retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)), end: async () => undefined };
 }

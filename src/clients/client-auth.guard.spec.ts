@@ -3,7 +3,8 @@ import { OAuthException } from '../http/oauth.exception';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { CLIENT_KEY, RequestWithClient } from './authenticated-client';
 import { ClientAuthGuard } from './client-auth.guard';
-import { hashClientSecret } from './client-secret';
+import { DUMMY_SECRET_HASH, hashClientSecret } from './client-secret';
+import { MemoryAuthFailureStore } from './memory-auth-failure-store';
 import type { ClientCredentialsRecord, ClientsService } from './clients.service';
 
 const SECRET = 'the-right-secret';
@@ -18,7 +19,9 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIC
 describe('ClientAuthGuard (RFC 6749 §2.3)', () => {
   const lookups: string[] = [];
   const clients = { findCredentials: async (id: string) => (lookups.push(id), CLIENTS[id] ?? null) } as unknown as ClientsService;
-  const guard = new ClientAuthGuard(clients, { issuer: 'https://auth.example.com', authFailureLimits: { perClient: 0, perAddress: 0, windowSeconds: 60 }, cache: { ttlSeconds: 0, maxEntries: 1 } }, new AuthFailureLimiter({ perClient: 0, perAddress: 0, windowSeconds: 60 }));
+  const limits = { perClientAddress: 0, perAddress: 0, perClient: 0, windowSeconds: 60 };
+  const options = { issuer: 'https://auth.example.com', authFailureLimits: limits, authFailureStore: 'memory' as const, authFailureMemoryBytes: 1 << 20, cache: { ttlSeconds: 0, maxEntries: 1 } };
+  const guard = new ClientAuthGuard(clients, options, new AuthFailureLimiter(limits, new MemoryAuthFailureStore()));
 
   /** Runs the guard on a request with this form (already read) and Authorization header. */
   async function authenticate(form: Record<string, string>, authorization?: string): Promise<RequestWithClient> {
@@ -77,5 +80,32 @@ describe('ClientAuthGuard (RFC 6749 §2.3)', () => {
     expect(await refusal({}, 'Basic !!!')).toMatchObject({ status: 401, error: 'invalid_client', description: 'The Basic Authorization header is malformed.' });
     expect(await refusal({}, `Basic ${Buffer.from('no-colon').toString('base64')}`)).toMatchObject({ status: 401, error: 'invalid_client' });
     expect(await refusal({}, 'Bearer abc')).toMatchObject({ status: 400, error: 'invalid_request' });
+  });
+
+  it.each([
+    ['an unknown client id', { client_id: 'nosuch', client_secret: 'guess' }, DUMMY_SECRET_HASH],
+    ['an id no client can have', { client_id: 'x'.repeat(300), client_secret: 'guess' }, DUMMY_SECRET_HASH],
+    ['a disabled client', { client_id: 'off', client_secret: 'guess' }, DUMMY_SECRET_HASH],
+    ['a public client', { client_id: 'app', client_secret: 'guess' }, DUMMY_SECRET_HASH],
+    ['a known client with a wrong secret', { client_id: 'web', client_secret: 'guess' }, CLIENTS.web.secretHash],
+  ])('compares the secret of %s against a hash once, a dummy one when there is none: the same work either way', async (_name, form, hash) => {
+    const verify = jest.spyOn(guard as unknown as { verifySecret(s: string, h: string | null): boolean }, 'verifySecret');
+    expect(await refusal(form)).toMatchObject({ status: 401, error: 'invalid_client', description: 'Client authentication failed.' });
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(verify).toHaveBeenCalledWith('guess', hash);
+    verify.mockRestore();
+  });
+
+  it('gives a confidential client without its secret the description an unknown client gets', async () => {
+    expect(await refusal({ client_id: 'web' })).toEqual(await refusal({ client_id: 'nosuch' }));
+  });
+
+  it('answers 503 temporarily_unavailable, never an unchecked 200 or 401, when the limiter cannot reach its store', async () => {
+    const store = new MemoryAuthFailureStore();
+    store.begin = () => Promise.reject(new Error('connection refused'));
+    const down = new ClientAuthGuard(clients, options, new AuthFailureLimiter({ ...limits, perClientAddress: 10 }, store));
+    const req = { method: 'POST', url: '/oauth2/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: { client_id: 'web', client_secret: SECRET }, socket: {} };
+    const ctx = { switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext;
+    await expect(down.canActivate(ctx)).rejects.toMatchObject({ error: 'temporarily_unavailable', status: 503 });
   });
 });

@@ -4,10 +4,14 @@ import { CLIENT_AUTH_OPTIONS, ClientAuthOptions } from './client-auth-options';
 import { OAuthException } from '../http/oauth.exception';
 import { OAuthFormParams, readOAuthForm } from '../http/oauth-form';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth-methods';
+import { RETRY_AFTER_SECONDS } from '../http/oauth-exception.filter';
 import { AuthenticatedClient, CLIENT_KEY, RequestWithClient } from './authenticated-client';
 import { AuthFailureLimiter } from './auth-failure-limiter';
-import { verifyClientSecret } from './client-secret';
+import { DUMMY_SECRET_HASH, verifyClientSecret } from './client-secret';
 import { ClientsService } from './clients.service';
+
+/** The one description of every failed client authentication (RFC 6749 §5.2 invalid_client). */
+export const CLIENT_AUTH_FAILED = 'Client authentication failed.';
 
 /** Credentials as the request presented them, before they are checked. */
 interface PresentedCredentials {
@@ -47,20 +51,35 @@ export class ClientAuthGuard implements CanActivate {
     // Brute-force protection guards secrets: only requests that present one are counted or held back.
     // A public client (client_id alone) has nothing to guess, and must not be lockable by strangers:
     // anyone could otherwise block every user's logout by sending its id with wrong secrets.
-    const guarded = presented.secret !== undefined;
+    if (presented.secret === undefined) {
+      req[CLIENT_KEY] = await this.authenticate(presented);
+      return true;
+    }
+    // RFC 6749 §2.3.1, RFC 7009 §5: the attempt is reserved before the secret is checked, so concurrent
+    // guesses count; the lookup runs meanwhile, and its result is not used when the attempt is refused.
     const address = req.ip ?? req.socket.remoteAddress;
-    const wait = guarded ? this.limiter.retryAfter(presented.clientId, address) : 0;
-    if (wait > 0) {
+    const [reserved, checked] = await Promise.allSettled([this.limiter.begin(presented.clientId, address), this.authenticate(presented)]);
+    if (reserved.status === 'rejected') {
+      // The limiter's store cannot be reached: refuse rather than let guesses through uncounted.
+      throw OAuthException.temporarilyUnavailable(RETRY_AFTER_SECONDS);
+    }
+    const attempt = reserved.value;
+    if (attempt.retryAfterSeconds > 0) {
+      const wait = attempt.retryAfterSeconds;
       // RFC 8628 §3.5's slow_down is the registered OAuth code for "too many requests, back off".
       throw new OAuthException('slow_down', `Too many failed client authentications; retry in ${wait} seconds.`, 429, { 'Retry-After': String(wait) });
     }
-    try {
-      req[CLIENT_KEY] = await this.authenticate(presented);
-    } catch (err) {
-      if (guarded && err instanceof OAuthException && err.error === 'invalid_client') this.limiter.recordFailure(presented.clientId, address);
-      throw err;
+    if (checked.status === 'fulfilled') {
+      void attempt.end('success'); // off the response's path: a success only releases its reservation
+      req[CLIENT_KEY] = checked.value;
+      return true;
     }
-    return true;
+    const err: unknown = checked.reason;
+    const failed = err instanceof OAuthException && err.error === 'invalid_client';
+    // A failure is recorded before the answer, so the next guess sees it.
+    if (failed) await attempt.end('failure');
+    else void attempt.end('abandoned');
+    throw err;
   }
 
   protected presentedCredentials(req: Request, form: OAuthFormParams): PresentedCredentials | null {
@@ -102,18 +121,27 @@ export class ClientAuthGuard implements CanActivate {
   }
 
   protected async authenticate(p: PresentedCredentials): Promise<AuthenticatedClient> {
-    const fail = (description: string) => OAuthException.invalidClient(description, p.viaHeader ? this.challenge : undefined);
     const client = await this.clients.findCredentials(p.clientId);
-    // One description for unknown, disabled and wrong-secret: no hint which client ids exist.
-    const rejected = 'Client authentication failed.';
-    if (!client || client.disabled) throw fail(rejected);
-    const confidential = client.tokenEndpointAuthMethod !== 'none';
+    const usable = client !== null && !client.disabled;
+    const confidential = usable && client.tokenEndpointAuthMethod !== 'none';
+    let accepted: boolean;
     if (p.secret !== undefined) {
-      if (!confidential || !verifyClientSecret(p.secret, client.secretHash)) throw fail(rejected);
-    } else if (confidential) {
-      throw fail('This client must authenticate with its client secret (Basic header or client_secret in the body).');
+      // The same work whatever the id: an unknown, disabled or public client is compared against a dummy
+      // hash, so the answer's timing does not tell which client ids exist.
+      const matches = this.verifySecret(p.secret, confidential ? client.secretHash : DUMMY_SECRET_HASH);
+      accepted = confidential && matches;
+    } else {
+      accepted = usable && !confidential;
     }
-    return { clientId: client.clientId, method: p.method, confidential, grantTypes: client.grantTypes };
+    // One description for unknown, disabled, wrong secret and missing secret: no hint which client ids
+    // exist or which of them are confidential.
+    if (!accepted) throw OAuthException.invalidClient(CLIENT_AUTH_FAILED, p.viaHeader ? this.challenge : undefined);
+    return { clientId: client!.clientId, method: p.method, confidential, grantTypes: client!.grantTypes };
+  }
+
+  /** Constant-time comparison of a presented secret with a stored hash (see client-secret.ts). */
+  protected verifySecret(secret: string, storedHash: string | null): boolean {
+    return verifyClientSecret(secret, storedHash);
   }
 }
 

@@ -16,6 +16,12 @@ export function hashClientSecret(secret: string): string {
   return SCHEME + createHash('sha256').update(secret, 'utf8').digest('base64url');
 }
 
+/**
+ * A well-formed hash no secret produces in practice (the digest of 32 random bytes of this process): client
+ * authentication compares against it when there is no stored hash, so unknown clients cost the same work.
+ */
+export const DUMMY_SECRET_HASH = hashClientSecret(randomBytes(32).toString('base64url'));
+
 /** Compares a presented secret with a stored hash in constant time. */
 export function verifyClientSecret(secret: string, storedHash: string | null): boolean {
   if (!storedHash || !storedHash.startsWith(SCHEME)) return false;

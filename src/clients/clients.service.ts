@@ -1,11 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { InvalidatedCache } from '../database/invalidated-cache';
 import { InvalidationListener } from '../database/invalidation-listener';
 import { CLIENT_AUTH_OPTIONS, ClientAuthOptions } from './client-auth-options';
 import { ClientEntity, GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from './client.entity';
 import { generateClientSecret, hashClientSecret } from './client-secret';
-import { PreparedStatement } from '../database/prepared-statement';
+import { decideStatementNaming, PreparedStatement } from '../database/prepared-statement';
 
 export interface CreateClientInput {
   clientId: string;
@@ -54,7 +54,7 @@ export class ClientInputError extends Error {
 export const CLIENT_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 @Injectable()
-export class ClientsService {
+export class ClientsService implements OnApplicationBootstrap {
   /** Client records by id, for client authentication; any change to a client (the trigger notifies) evicts it. */
   private readonly credentials: InvalidatedCache<ClientCredentialsRecord>;
 
@@ -64,6 +64,11 @@ export class ClientsService {
     @Inject(CLIENT_AUTH_OPTIONS) options: ClientAuthOptions,
   ) {
     this.credentials = new InvalidatedCache(listener, { ttlMs: options.cache.ttlSeconds * 1000, maxEntries: options.cache.maxEntries });
+  }
+
+  /** The hot path's statements are named or not from the first request on (see decideStatementNaming). */
+  async onApplicationBootstrap(): Promise<void> {
+    await decideStatementNaming(this.dataSource);
   }
 
   async create(input: CreateClientInput): Promise<CreatedClient> {

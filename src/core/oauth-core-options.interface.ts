@@ -1,4 +1,5 @@
 import type { AuthFailureLimits } from '../clients/auth-failure-limiter';
+import type { AuthFailureStoreOption } from '../clients/auth-failure-store.factory';
 import type { ClientAuthOptions } from '../clients/client-auth-options';
 import type { GrantsOptions, TokenRetentionOptions } from '../grants/grants-options';
 import type { TokenPrefixes } from '../grants/token-format';
@@ -17,7 +18,10 @@ export interface OAuthCoreOptions {
   /** Lifetime of new refresh tokens; default 30 days. */
   refreshTokenTtlSeconds?: number;
   retention?: TokenRetentionOptions;
-  /** Brute-force protection of client authentication; defaults 10 failures per client id and 50 per address a minute. */
+  /**
+   * Brute-force protection of client authentication; defaults a minute's window, 10 failures per (client id,
+   * address), 50 per address, and a ceiling of 1,000 per client id (see AuthFailureLimits).
+   */
   authFailureLimits?: Partial<AuthFailureLimits>;
   /**
    * Per-process caches of access token checks (bearer guard, introspection) and client records (client
@@ -25,6 +29,10 @@ export interface OAuthCoreOptions {
    * connected. Defaults: 300 s, 10,000 entries each. Off on the embedded database.
    */
   cache?: Partial<CacheSettings>;
+  /** Where the limiter's counters live; default `memory` (per process). `postgres` or `{ redisUrl }` share them among instances. */
+  authFailureStore?: AuthFailureStoreOption;
+  /** Bound of the in-process store, in bytes; default 16 MiB. */
+  authFailureMemoryBytes?: number;
 }
 
 /**

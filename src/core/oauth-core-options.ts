@@ -1,4 +1,5 @@
 import { DEFAULT_AUTH_FAILURE_LIMITS } from '../clients/auth-failure-limiter';
+import { DEFAULT_AUTH_FAILURE_MEMORY_BYTES } from '../clients/memory-auth-failure-store';
 import { DEFAULT_TOKEN_PREFIXES } from '../grants/token-format';
 import type { OAuthCoreOptions, ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
 
@@ -20,6 +21,8 @@ export function resolveCoreOptions(options: OAuthCoreOptions): ResolvedOAuthCore
       maxEntries: atLeast(options.cache?.maxEntries ?? 10_000, 1, 'cache.maxEntries'),
       listenUrl: options.cache?.listenUrl,
     },
+    authFailureStore: options.authFailureStore ?? 'memory',
+    authFailureMemoryBytes: options.authFailureMemoryBytes ?? DEFAULT_AUTH_FAILURE_MEMORY_BYTES,
   };
 }
 

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AuthFailureLimiter } from '../clients/auth-failure-limiter';
+import { createAuthFailureStore } from '../clients/auth-failure-store.factory';
 import { CLIENT_AUTH_OPTIONS } from '../clients/client-auth-options';
 import { ClientsService } from '../clients/clients.service';
 import { GRANTS_OPTIONS } from '../grants/grants-options';
@@ -30,8 +32,9 @@ import { RevocationEvents } from './revocation-events';
     { provide: CLIENT_AUTH_OPTIONS, useExisting: OAUTH_CORE_OPTIONS },
     {
       provide: AuthFailureLimiter,
-      inject: [OAUTH_CORE_OPTIONS],
-      useFactory: (options: ResolvedOAuthCoreOptions) => new AuthFailureLimiter(options.authFailureLimits),
+      inject: [OAUTH_CORE_OPTIONS, DataSource],
+      useFactory: async (options: ResolvedOAuthCoreOptions, dataSource: DataSource) =>
+        new AuthFailureLimiter(options.authFailureLimits, await createAuthFailureStore(options.authFailureStore, dataSource, options.authFailureMemoryBytes)),
     },
     {
       provide: INVALIDATION_LISTENER_OPTIONS,

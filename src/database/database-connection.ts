@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { DatabaseSettings } from './database-settings.interface';
-import { DatabaseStartupError, redactUrl } from './database-errors';
+import { DatabaseStartupError, redactSecretsIn, redactUrl } from './database-errors';
 import { EmbeddedDatabase, MEMORY_DATA_DIR, readLock } from './embedded-database';
 
 /** Where the app's connections go, and what to stop at shutdown. */
@@ -34,17 +34,20 @@ export async function openDatabase(settings: DatabaseSettings, mode: OpenMode): 
 }
 
 async function probe(url: string, timeoutMs: number): Promise<void> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  let client: Client | undefined;
   try {
+    // Inside the try: `pg` reads the sslkey/sslcert/sslrootcert files of the URL as it parses it.
+    client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
     await client.connect();
     await client.query('SELECT 1');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const cause = e.code ? `${e.code}: ${e.message}` : e.message;
+    // The driver's message may quote a part of the URL (a key file's path): masked like the URL itself.
+    const cause = redactSecretsIn(e.code ? `${e.code}: ${e.message}` : e.message, url);
     throw new DatabaseStartupError(
       `Cannot reach PostgreSQL at ${redactUrl(url)} (${cause}); start the database, fix DATABASE_URL, or unset DATABASE_URL to use the embedded database.`,
     );
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }

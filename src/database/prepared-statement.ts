@@ -28,6 +28,15 @@ function namingPool(dataSource: DataSource): Promise<Pool | null> {
 }
 
 /**
+ * Decides now, at startup, whether statements are named on this data source: the first request then runs
+ * only its own statement. (Decided lazily, a database that hangs made the first requests wait for the
+ * version check's timeout and then their own.)
+ */
+export async function decideStatementNaming(dataSource: DataSource): Promise<void> {
+  await namingPool(dataSource);
+}
+
+/**
  * A statement the hot path runs on every request, as a named prepared statement of `pg`: PostgreSQL parses
  * and plans it once per connection, and later executions send only the parameters. TypeORM's `query()`
  * cannot name statements, so these go to the pool of TypeORM's own PostgreSQL driver (same connections,

@@ -31,7 +31,9 @@ interface TokenRow {
 
 /**
  * Whether a token is live: neither it nor its grant is revoked or expired (and, for a refresh token, not
- * yet exchanged). One SQL round trip. Introspection and the bearer guard both ask here, so they can never
+ * yet exchanged), and its client is not disabled: disabling stops a client at once, and resource servers
+ * stop accepting its tokens with it, while the tokens stay stored (still revocable, reuse still detected).
+ * One SQL round trip. Introspection and the bearer guard both ask here, so they can never
  * disagree about a token.
  */
 @Injectable()
@@ -89,7 +91,7 @@ export class TokenStateService {
       `WITH t AS (
          SELECT a.id, a.first_used_at, g.id AS grant_id, g.client_id, g.subject, coalesce(a.scope, g.scope) AS scope,
                 a.created_at AS iat, a.expires_at AS exp
-         FROM access_tokens a JOIN grants g ON g.id = a.grant_id
+         FROM access_tokens a JOIN grants g ON g.id = a.grant_id JOIN clients c ON c.client_id = g.client_id AND c.disabled_at IS NULL
          WHERE a.token_hash = $1 AND a.revoked_at IS NULL AND a.expires_at > now() AND g.revoked_at IS NULL
        ), first_use AS (
          UPDATE access_tokens a SET first_used_at = coalesce(a.first_used_at, now())
@@ -106,7 +108,7 @@ export class TokenStateService {
   private refreshToken(hash: Buffer): Promise<TokenRow[]> {
     return this.dataSource.query(
       `SELECT true AS active, g.id AS grant_id, g.client_id, g.subject, g.scope, r.created_at AS iat, r.expires_at AS exp
-       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN clients c ON c.client_id = g.client_id AND c.disabled_at IS NULL
        WHERE r.token_hash = $1 AND r.revoked_at IS NULL AND r.consumed_at IS NULL
          AND (r.expires_at IS NULL OR r.expires_at > now()) AND g.revoked_at IS NULL`,
       [hash],

@@ -28,6 +28,8 @@ export class AppModule {
           retention: config.tokens.retention,
           authFailureLimits: config.authFailureLimits,
           cache: config.cache,
+          authFailureStore: config.authFailureStore,
+          authFailureMemoryBytes: config.authFailureMemoryBytes,
         }),
         RevocationModule.forRoot(config.revocation),
         TokenEndpointModule.forRoot(config.tokenEndpoint),

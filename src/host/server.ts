@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -8,25 +8,43 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { openDatabase, OpenedDatabase } from '../database/database-connection';
 import { issuerRouting } from '../discovery/issuer-routing';
+import { closeIfBodyUnread } from '../http/unread-body';
+import { UnknownRouteFilter } from './unknown-route.filter';
 
 /**
  * Requests Node's HTTP parser rejects (unknown methods, broken framing, headers over its 16 KiB limit)
- * never reach Nest; answer them with an RFC 6749-shaped error instead of a bare status line.
+ * never reach Nest; answer them with an RFC 6749-shaped error instead of a bare status line. A request
+ * that did not arrive in time (headersTimeout, requestTimeout) is answered 408 (RFC 9110 §15.5.9).
  */
 function answerMalformedRequests(server: HttpServer): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const body = JSON.stringify({
-      error: 'invalid_request',
-      error_description: tooLarge ? 'The request headers are too large.' : 'The request is not well-formed HTTP.',
-    });
+    // Nothing can be answered on a connection that is gone or whose answer has begun.
+    const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || answering) return void socket.destroy();
+    const [status, description] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['431 Request Header Fields Too Large', 'The request headers are too large.']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? ['408 Request Timeout', 'The request did not arrive in time; send it again, whole.']
+          : ['400 Bad Request', 'The request is not well-formed HTTP.'];
+    const body = JSON.stringify({ error: 'invalid_request', error_description: description });
     socket.end(
-      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+      `HTTP/1.1 ${status}\r\n` +
         `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
         `Cache-Control: no-store\r\nPragma: no-cache\r\nConnection: close\r\n\r\n${body}`,
     );
   });
+}
+
+/**
+ * Bounds on how long a request may take to arrive (Node's defaults: 60 s for the headers, 300 s for the
+ * whole request, checked every 30 s). The check interval follows the headers timeout so that a timeout is
+ * answered near its time.
+ */
+function applyTimeouts(server: HttpServer, http: AppConfig['http']): void {
+  server.headersTimeout = http.headersTimeoutMs;
+  server.requestTimeout = http.requestTimeoutMs;
+  (server as HttpServer & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1000, Math.max(50, Math.floor(http.headersTimeoutMs / 4)));
 }
 
 export interface RunningServer {
@@ -52,6 +70,14 @@ export async function startServer(config: AppConfig): Promise<RunningServer> {
     app.set('trust proxy', config.trustProxy);
     app.disable('x-powered-by');
     answerMalformedRequests(app.getHttpServer());
+    applyTimeouts(app.getHttpServer(), config.http);
+    // Every route of the host, /health and discovery included: an answer sent before the body was read
+    // closes the connection instead of draining an endless body.
+    app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      closeIfBodyUnread(req, res);
+      next();
+    });
+    app.useGlobalFilters(new UnknownRouteFilter(app.getHttpAdapter()));
     // Endpoint URLs are <issuer>/<route> (RFC 8414 §2): an issuer with a path serves every route under
     // that path, but the discovery routes RFC 8414 §3.1 puts at the root, and /health, which probes
     // call on the bare address whatever the issuer.

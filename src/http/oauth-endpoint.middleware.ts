@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { bufferOAuthBody } from './oauth-form';
+import { beforeHeaders, hasUnreadBody } from './unread-body';
 
 export interface OAuthCorsOptions {
   /** Origins allowed to call the endpoint from a browser; `*` allows any. */
@@ -55,6 +56,11 @@ export function oauthEndpointMiddleware(
     // Browsers hide WWW-Authenticate from scripts unless it is exposed.
     res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
     (req as EndpointRequest)[ENDPOINT_ANSWERS] = answers;
+    beforeHeaders(res, () => {
+      // Express's weak ETag has no use on a no-store answer (RFC 6749 §5.1) and only adds bytes.
+      res.removeHeader('ETag');
+      if (hasUnreadBody(req)) res.setHeader('Connection', 'close');
+    });
     bufferOAuthBody(req, next);
   };
 }

@@ -6,7 +6,7 @@ import { OAuthException } from './oauth.exception';
 export const OAUTH_FORM_LIMIT_BYTES = 16 * 1024;
 
 /** Parameters that carry tokens or credentials: never accepted in the URL (RFC 6749 §2.3.1, RFC 6750 §2.3). */
-const URI_FORBIDDEN = ['token', 'token_type_hint', 'client_id', 'client_secret', 'refresh_token', 'code', 'code_verifier', 'password', 'assertion'];
+const URI_FORBIDDEN = ['token', 'token_type_hint', 'client_id', 'client_secret', 'refresh_token', 'access_token', 'code', 'code_verifier', 'password', 'assertion'];
 
 const FORM_STATE = Symbol('oauthForm');
 const RAW_BODY = Symbol('oauthRawBody');

@@ -47,6 +47,10 @@ describe('configuration', () => {
     ['TOKEN_RETENTION_DAYS', '0'],
     ['TOKEN_CLEANUP_INTERVAL_SECONDS', '-1'],
     ['TOKEN_CLEANUP_BATCH_SIZE', '0'],
+    ['AUTH_FAILURES_PER_CLIENT_ADDRESS', '-1'],
+    ['AUTH_FAILURE_STORE', 'disk'],
+    ['AUTH_FAILURE_MEMORY_BYTES', '10'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '5'],
   ])('stops with a message naming %s when it is %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
@@ -97,8 +101,35 @@ describe('configuration', () => {
 
   it('reads TRUST_PROXY as Express takes it', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
-    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
+  });
+
+  it('refuses TRUST_PROXY=true: the leftmost X-Forwarded-For address is whatever the client wrote', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY=true .*number of proxies/);
+    expect(() => loadConfig({ TRUST_PROXY: 'TRUE' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('reads the brute-force limits, with the per (client id, address) limit first and a high per-client-id ceiling', () => {
+    expect(loadConfig({}).authFailureLimits).toEqual({ perClientAddress: 10, perAddress: 50, perClient: 1000, windowSeconds: 60 });
+    expect(
+      loadConfig({ AUTH_FAILURES_PER_CLIENT_ADDRESS: '5', AUTH_FAILURES_PER_ADDRESS: '20', AUTH_FAILURES_PER_CLIENT: '500', AUTH_FAILURE_WINDOW_SECONDS: '120' })
+        .authFailureLimits,
+    ).toEqual({ perClientAddress: 5, perAddress: 20, perClient: 500, windowSeconds: 120 });
+  });
+
+  it('keeps the brute-force counters where every instance sees them: Redis with REDIS_URL, PostgreSQL with DATABASE_URL, else in memory', () => {
+    expect(loadConfig({}).authFailureStore).toBe('memory');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).authFailureStore).toBe('postgres');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x', REDIS_URL: 'redis://r:6379' }).authFailureStore).toEqual({ redisUrl: 'redis://r:6379' });
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x', AUTH_FAILURE_STORE: 'memory' }).authFailureStore).toBe('memory');
+    expect(loadConfig({}).authFailureMemoryBytes).toBe(16 * 1024 * 1024);
+    expect(() => loadConfig({ AUTH_FAILURE_STORE: 'redis' })).toThrow('AUTH_FAILURE_STORE=redis needs REDIS_URL');
+    expect(() => loadConfig({ REDIS_URL: 'http://user:hunter2@r' })).toThrow(/^(?!.*hunter2).*REDIS_URL/s);
+  });
+
+  it('reads the HTTP timeouts, headers first', () => {
+    expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '30000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow('HTTP_HEADERS_TIMEOUT_MS');
   });
 });

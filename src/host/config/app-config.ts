@@ -4,6 +4,7 @@ import { ConfigError, validateEnvironment } from './environment';
 import { InvalidIssuerError } from '../../discovery/issuer';
 import { issuerRouting } from '../../discovery/issuer-routing';
 import type { TokenPrefixes } from '../../grants/token-format';
+import type { AuthFailureStoreOption } from '../../clients/auth-failure-store.factory';
 import type { ForeignClientPolicy, RevocationModuleOptions } from '../../revocation/revocation-options.interface';
 import type { TokenRetentionOptions } from '../../grants/grants-options';
 import type { TokenEndpointModuleOptions } from '../../token-endpoint/token-endpoint.module';
@@ -11,9 +12,15 @@ import type { IntrospectionModuleOptions } from '../../introspection/introspecti
 import type { AuthorizationModuleOptions } from '../../authorization/authorization-options.interface';
 
 export interface AuthFailureSettings {
-  perClient: number;
+  perClientAddress: number;
   perAddress: number;
+  perClient: number;
   windowSeconds: number;
+}
+
+export interface HttpSettings {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 export interface TokenSettings {
@@ -33,7 +40,7 @@ export interface AppConfig {
   port: number;
   host: string;
   /** Express's `trust proxy` setting: which hops may set X-Forwarded-For (client addresses for brute-force limits). */
-  trustProxy: boolean | number | string;
+  trustProxy: false | number | string;
   issuer: string;
   database: DatabaseSettings;
   tokens: TokenSettings;
@@ -43,6 +50,10 @@ export interface AppConfig {
   authorization: AuthorizationModuleOptions;
   authFailureLimits: AuthFailureSettings;
   cache: { ttlSeconds: number; maxEntries: number; listenUrl?: string };
+  /** Where the brute-force counters live: shared among instances with postgres or redis. */
+  authFailureStore: AuthFailureStoreOption;
+  authFailureMemoryBytes: number;
+  http: HttpSettings;
   discovery: DiscoverySettings;
   logLevels: LogLevel[];
 }
@@ -65,12 +76,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (new Set(paths).size !== paths.length) {
     throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH and AUTHORIZATION_PATH must differ (got ${paths.join(', ')})`);
   }
+  // Shared brute-force counters whenever the deployment has a shared place for them: instances behind one
+  // load balancer must count the same failures.
+  const store = vars.AUTH_FAILURE_STORE ?? (vars.REDIS_URL ? 'redis' : vars.DATABASE_URL ? 'postgres' : 'memory');
   // One CORS policy for every OAuth endpoint of the host app.
   const cors = { corsOrigins: vars.CORS_ORIGINS.split(',').map((o) => o.trim()), corsMaxAgeSeconds: vars.CORS_MAX_AGE_SECONDS };
   return {
     port: vars.PORT,
     host: vars.HOST,
-    trustProxy: vars.TRUST_PROXY === 'true' ? true : vars.TRUST_PROXY === 'false' ? false : /^\d+$/.test(vars.TRUST_PROXY) ? Number(vars.TRUST_PROXY) : vars.TRUST_PROXY,
+    trustProxy: vars.TRUST_PROXY === 'false' ? false : /^\d+$/.test(vars.TRUST_PROXY) ? Number(vars.TRUST_PROXY) : vars.TRUST_PROXY,
     issuer,
     database: {
       url: vars.DATABASE_URL,
@@ -105,7 +119,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       requestTtlSeconds: vars.AUTHORIZATION_REQUEST_TTL_SECONDS,
     },
     cache: { ttlSeconds: vars.CACHE_TTL_SECONDS, maxEntries: vars.CACHE_MAX_ENTRIES, listenUrl: vars.DATABASE_LISTEN_URL },
-    authFailureLimits: { perClient: vars.AUTH_FAILURES_PER_CLIENT, perAddress: vars.AUTH_FAILURES_PER_ADDRESS, windowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS },
+    authFailureLimits: {
+      perClientAddress: vars.AUTH_FAILURES_PER_CLIENT_ADDRESS,
+      perAddress: vars.AUTH_FAILURES_PER_ADDRESS,
+      perClient: vars.AUTH_FAILURES_PER_CLIENT,
+      windowSeconds: vars.AUTH_FAILURE_WINDOW_SECONDS,
+    },
+    authFailureStore: store === 'redis' ? { redisUrl: vars.REDIS_URL! } : (store as 'memory' | 'postgres'),
+    authFailureMemoryBytes: vars.AUTH_FAILURE_MEMORY_BYTES,
+    http: { headersTimeoutMs: vars.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: vars.HTTP_REQUEST_TIMEOUT_MS },
     discovery: {
       maxAgeSeconds: vars.DISCOVERY_MAX_AGE_SECONDS,
       openidConfigurationAlias: vars.DISCOVERY_OPENID_CONFIGURATION_ALIAS,

@@ -25,9 +25,9 @@ export class EnvironmentVariables {
   @IsString()
   HOST = '0.0.0.0';
 
-  /** Express's `trust proxy`: false, true, a hop count, or a comma list of proxy addresses/subnets. */
+  /** Express's `trust proxy`: false, a hop count, or a comma list of proxy addresses/subnets (true is refused). */
   @Matches(/^(true|false|\d+|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*|loopback|linklocal|uniquelocal)$/, {
-    message: 'TRUST_PROXY must be false, true, a number of hops, or a comma list of proxy addresses',
+    message: 'TRUST_PROXY must be false, a number of hops, or a comma list of proxy addresses',
   })
   TRUST_PROXY = 'false';
 
@@ -127,16 +127,39 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(100000)
   TOKEN_CLEANUP_BATCH_SIZE = 1000;
 
-  /** Failed client authentications allowed per client id per window (0 = no limit). */
+  /** Failed client authentications allowed per (client id, remote address) per window (0 = no limit). */
   @Transform(toInt) @IsInt() @Min(0)
-  AUTH_FAILURES_PER_CLIENT = 10;
+  AUTH_FAILURES_PER_CLIENT_ADDRESS = 10;
 
   /** Failed client authentications allowed per remote address per window (0 = no limit). */
   @Transform(toInt) @IsInt() @Min(0)
   AUTH_FAILURES_PER_ADDRESS = 50;
 
+  /** Ceiling of failures per client id from all addresses per window (0 = none); see the README's security notes. */
+  @Transform(toInt) @IsInt() @Min(0)
+  AUTH_FAILURES_PER_CLIENT = 1000;
+
   @Transform(toInt) @IsInt() @Min(1)
   AUTH_FAILURE_WINDOW_SECONDS = 60;
+
+  /** memory | postgres | redis; unset: redis with REDIS_URL, postgres with DATABASE_URL, memory otherwise. */
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['memory', 'postgres', 'redis'], { message: 'AUTH_FAILURE_STORE must be memory, postgres or redis' })
+  AUTH_FAILURE_STORE?: string;
+
+  /** Bound of the in-process store in bytes. */
+  @Transform(toInt) @IsInt() @Min(65536)
+  AUTH_FAILURE_MEMORY_BYTES = 16 * 1024 * 1024;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** Node's headersTimeout: a request whose headers are not complete by then is answered 408. */
+  @Transform(toInt) @IsInt() @Min(100)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** Node's requestTimeout: the whole request, body included, must arrive within this. */
+  @Transform(toInt) @IsInt() @Min(100)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
   @Transform(toInt) @IsInt() @Min(0)
   DISCOVERY_MAX_AGE_SECONDS = 3600;
@@ -154,7 +177,7 @@ export class ConfigError extends Error {
 
 /** Turns raw variables into validated settings; throws ConfigError naming each bad variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
-  const known = Object.keys(new EnvironmentVariables()).concat(['ISSUER', 'DATABASE_URL', 'DATABASE_LISTEN_URL']);
+  const known = Object.keys(new EnvironmentVariables()).concat(['ISSUER', 'DATABASE_URL', 'DATABASE_LISTEN_URL', 'AUTH_FAILURE_STORE', 'REDIS_URL']);
   const raw: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];
@@ -164,13 +187,26 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   const errors = validateSync(vars, { skipMissingProperties: false });
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const shown = e.property === 'DATABASE_URL' || e.property === 'DATABASE_LISTEN_URL' ? '(hidden)' : JSON.stringify(raw[e.property]);
+      const shown = ['DATABASE_URL', 'DATABASE_LISTEN_URL', 'REDIS_URL'].includes(e.property) ? '(hidden)' : JSON.stringify(raw[e.property]);
       return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
     });
     throw new ConfigError(`Invalid configuration: ${lines.join(' | ')}`);
   }
   if (vars.ACCESS_TOKEN_PREFIX === vars.REFRESH_TOKEN_PREFIX) {
     throw new ConfigError('Invalid configuration: ACCESS_TOKEN_PREFIX and REFRESH_TOKEN_PREFIX must differ');
+  }
+  if (vars.TRUST_PROXY.trim().toLowerCase() === 'true') {
+    // Express would then take the leftmost X-Forwarded-For address, which the client writes itself: the
+    // per-address brute-force limits would count whatever address an attacker names.
+    throw new ConfigError(
+      'Invalid configuration: TRUST_PROXY=true trusts an X-Forwarded-For address any client can forge; set the number of proxies in front of the server (e.g. 1) or their addresses (e.g. 10.0.0.0/8)',
+    );
+  }
+  if (vars.AUTH_FAILURE_STORE === 'redis' && !vars.REDIS_URL) {
+    throw new ConfigError('Invalid configuration: AUTH_FAILURE_STORE=redis needs REDIS_URL');
+  }
+  if (vars.HTTP_HEADERS_TIMEOUT_MS >= vars.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must be less than HTTP_REQUEST_TIMEOUT_MS');
   }
   return vars;
 }
