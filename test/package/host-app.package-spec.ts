@@ -69,6 +69,7 @@ const PG_URL = process.env.DATABASE_URL;
 describe('the packed package in a fresh host app', () => {
   let work: string;
   let host: string;
+  let legacyHost: string;
   let tarball: string;
   let packed: string[];
   let dbUrl: string;
@@ -93,6 +94,17 @@ describe('the packed package in a fresh host app', () => {
     // What a Nest host has anyway for building: the newest TypeScript, Node and Express types.
     await ok('npm', ['install', '--no-audit', '--no-fund', ...install, 'typescript@latest', '@types/node@20', '@types/express@5'], {
       cwd: host,
+      timeoutMs: 300_000,
+    });
+
+    // The older line the peer ranges also accept: the same install line, with Nest 11 and TypeORM 0.3.
+    legacyHost = join(work, 'host-nest11');
+    mkdirSync(legacyHost);
+    writeFileSync(join(legacyHost, 'package.json'), JSON.stringify({ name: 'host-app-nest11', version: '1.0.0', private: true }, null, 2));
+    const legacy = install.map((a) => a.replace(/^(@nestjs\/[a-z-]+)@12$/, '$1@11').replace(/^typeorm@1$/, 'typeorm@0.3'));
+    expect(legacy.filter((a) => /@11$|@0\.3$/.test(a))).toHaveLength(5);
+    await ok('npm', ['install', '--no-audit', '--no-fund', ...legacy, 'typescript@latest', '@types/node@20', '@types/express@5'], {
+      cwd: legacyHost,
       timeoutMs: 300_000,
     });
 
@@ -154,9 +166,10 @@ describe('the packed package in a fresh host app', () => {
   });
 
   describe.each([
-    ['CommonJS', 'commonjs'],
-    ['ESM', 'module'],
-  ])('the README host app built as %s with the newest TypeScript', (_label, type) => {
+    ['CommonJS on Nest 12 / TypeORM 1', 'commonjs', false],
+    ['ESM on Nest 12 / TypeORM 1', 'module', false],
+    ['CommonJS on Nest 11 / TypeORM 0.3', 'commonjs', true],
+  ])('the README host app built as %s with the newest TypeScript', (label, type, onLegacy) => {
     let app: ChildProcess | undefined;
     let output = '';
     let url: string;
@@ -169,7 +182,10 @@ describe('the packed package in a fresh host app', () => {
     });
 
     it('compiles the README snippets as written and starts on PostgreSQL', async () => {
-      const dir = join(host, type);
+      const root = onLegacy ? legacyHost : host;
+      const major = JSON.parse(readFileSync(join(root, 'node_modules/@nestjs/core/package.json'), 'utf8')).version.split('.')[0];
+      expect(major).toBe(onLegacy ? '11' : '12');
+      const dir = join(root, type);
       const files = readmeHostFiles();
       expect([...files.keys()].sort()).toEqual(['src/app.module.ts', 'src/auth-server.module.ts', 'src/device-cleanup.ts', 'src/device-flow.module.ts', 'src/main.ts', 'src/metadata.module.ts']);
       for (const [path, text] of files) {
@@ -196,7 +212,7 @@ describe('the packed package in a fresh host app', () => {
           include: ['src'],
         }),
       );
-      const tsc = await sh(join(host, 'node_modules/.bin/tsc'), ['-p', dir], { cwd: host });
+      const tsc = await sh(join(root, 'node_modules/.bin/tsc'), ['-p', dir], { cwd: root });
       expect(tsc.stdout + tsc.stderr).toBe('');
       expect(tsc.code).toBe(0);
       const built = readFileSync(join(dir, 'dist/main.js'), 'utf8');
@@ -204,7 +220,7 @@ describe('the packed package in a fresh host app', () => {
 
       const port = 20000 + Math.floor(Math.random() * 20000);
       url = `http://127.0.0.1:${port}`;
-      app = spawn('node', [join(dir, 'dist/main.js')], { cwd: host, env: hostEnv({ DATABASE_URL: dbUrl, PORT: String(port) }) });
+      app = spawn('node', [join(dir, 'dist/main.js')], { cwd: root, env: hostEnv({ DATABASE_URL: dbUrl, PORT: String(port) }) });
       app.stdout!.on('data', (d) => (output += d));
       app.stderr!.on('data', (d) => (output += d));
       await waitFor(async () => {
@@ -226,14 +242,15 @@ describe('the packed package in a fresh host app', () => {
     });
 
     it('issues through the CLI binary, revokes over HTTP, and introspection sees it at once; the listener hears it', async () => {
-      const bin = join(host, 'node_modules/.bin/nestjs-oauth2-revocation');
-      const client = `web-${type}`;
+      const root = onLegacy ? legacyHost : host;
+      const bin = join(root, 'node_modules/.bin/nestjs-oauth2-revocation');
+      const client = `web-${label.replace(/\W+/g, '-')}`;
       // One variant names the database by flag, the other by environment.
       const dbArgs = type === 'module' ? ['--database-url', dbUrl] : [];
       const dbEnv = hostEnv(type === 'module' ? {} : { DATABASE_URL: dbUrl });
-      const created = JSON.parse(await ok(bin, ['client:create', '--id', client, '--auth-method', 'client_secret_basic', ...dbArgs], { cwd: host, env: dbEnv }));
+      const created = JSON.parse(await ok(bin, ['client:create', '--id', client, '--auth-method', 'client_secret_basic', ...dbArgs], { cwd: root, env: dbEnv }));
       const secret = created.client_secret as string;
-      const login = JSON.parse(await ok(bin, ['token:issue', '--client', client, '--subject', 'alice', '--scope', 'openid', ...dbArgs], { cwd: host, env: dbEnv }));
+      const login = JSON.parse(await ok(bin, ['token:issue', '--client', client, '--subject', 'alice', '--scope', 'openid', ...dbArgs], { cwd: root, env: dbEnv }));
       const auth = `Basic ${Buffer.from(`${client}:${secret}`).toString('base64')}`;
       const post = (path: string, body: string) =>
         fetch(`${url}/${path}`, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body });
