@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from './config/app-config';
+import { hostEnvironment } from './config/dotenv';
 import { openDatabase } from '../database/database-connection';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrationsUnderLock } from '../database/migration-lock';
@@ -11,7 +12,7 @@ import { runMigrationsUnderLock } from '../database/migration-lock';
  * and lets go of it when the command is done.
  */
 async function createCliDataSource(): Promise<DataSource> {
-  const config = loadConfig();
+  const config = loadConfig(hostEnvironment());
   const db = await openDatabase(config.database, 'tool');
   const dataSource = new DataSource({ ...dataSourceOptions(db, config.database), migrationsRun: false, logging: ['error', 'migration'] });
   // migration:run takes the same advisory lock as the servers, so it can run while replicas start.

@@ -22,9 +22,9 @@ export function childEnv(env: Record<string, string | undefined>): NodeJS.Proces
   return out;
 }
 
-export function run(cmd: string, args: string[], env: Record<string, string | undefined>, timeout = 60000): Promise<Finished> {
+export function run(cmd: string, args: string[], env: Record<string, string | undefined>, timeout = 60000, cwd?: string): Promise<Finished> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: childEnv(env), timeout }, (err, stdout, stderr) => {
+    execFile(cmd, args, { env: childEnv(env), timeout, cwd }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });

@@ -7,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { ClientInputError, ClientsService } from '../../clients/clients.service';
 import { GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from '../../clients/client.entity';
 import { loadConfig } from '../config/app-config';
+import { hostEnvironment } from '../config/dotenv';
 import { ConfigError } from '../config/environment';
 import { openDatabase, OpenedDatabase } from '../../database/database-connection';
 import { DatabaseStartupError } from '../../database/database-errors';
@@ -221,7 +222,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const { command, flags, database } = parsed;
-    const config = loadConfig(environmentWith(process.env, database));
+    const config = loadConfig(environmentWith(hostEnvironment(), database));
     checkDatabaseConfigured(config.database, database);
     const db = await openDatabase(config.database, 'tool');
     stopEmbedded = db.embedded && (() => db.embedded!.stop());
