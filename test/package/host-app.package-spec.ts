@@ -187,7 +187,15 @@ describe('the packed package in a fresh host app', () => {
       expect(major).toBe(onLegacy ? '11' : '12');
       const dir = join(root, type);
       const files = readmeHostFiles();
-      expect([...files.keys()].sort()).toEqual(['src/app.module.ts', 'src/auth-server.module.ts', 'src/device-cleanup.ts', 'src/device-flow.module.ts', 'src/main.ts', 'src/metadata.module.ts']);
+      expect([...files.keys()].sort()).toEqual([
+        'src/app.module.ts',
+        'src/auth-server.module.ts',
+        'src/device-cleanup.ts',
+        'src/device-flow.module.ts',
+        'src/main.ts',
+        'src/metadata.module.ts',
+        'src/sign-in.module.ts',
+      ]);
       for (const [path, text] of files) {
         mkdirSync(dirname(join(dir, path)), { recursive: true });
         writeFileSync(join(dir, path), text);
@@ -231,13 +239,20 @@ describe('the packed package in a fresh host app', () => {
       });
     });
 
-    it('serves one discovery document with every grant type: the modules\', the device flow\'s and the host\'s', async () => {
+    it('serves one discovery document with every grant type: the modules\', the device flow\'s and the host\'s own', async () => {
       const document = (await (await fetch(`${url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
       expect(document.issuer).toBe('https://auth.example.com');
       expect(document.revocation_endpoint).toBe('https://auth.example.com/oauth2/revoke');
       expect(document.device_authorization_endpoint).toBe('https://auth.example.com/oauth2/device');
+      expect(document.authorization_endpoint).toBe('https://auth.example.com/oauth2/authorize');
       expect([...(document.grant_types_supported as string[])].sort()).toEqual(
-        ['authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'].sort(),
+        [
+          'authorization_code',
+          'client_credentials',
+          'refresh_token',
+          'urn:ietf:params:oauth:grant-type:device_code',
+          'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        ].sort(),
       );
     });
 
