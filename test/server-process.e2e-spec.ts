@@ -31,7 +31,9 @@ describe('the server process', () => {
     // The directory is free again: the CLI opens it itself and finds the client.
     const listed = await runAdmin(['client:list'], env);
     expect((listed.json!.clients as Array<{ client_id: string }>).map((c) => c.client_id)).toEqual(['joined']);
-  });
+    // Two embedded starts (a fresh directory migrated, then reopened) and two CLI runs: over Jest's 30 s
+    // default on a loaded 2-core machine, now that the schema has more migrations.
+  }, 120_000);
 
   it('refuses to start on an embedded directory held by another process, in one line naming EMBEDDED_DATA_DIR', async () => {
     const dir = tempDataDir();
