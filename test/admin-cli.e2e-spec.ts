@@ -1,7 +1,9 @@
 import type { Pool } from 'pg';
 import { hashToken, isWellFormedToken } from '../src/grants/token-format';
 import { runAdmin } from './support/admin-cli';
-import { openTestPool } from './support/test-database';
+import { existsSync } from 'node:fs';
+import { tempDataDir } from './support/processes';
+import { openTestPool, testDatabaseUrl } from './support/test-database';
 import { uniqueId } from './support/test-app';
 
 describe('admin CLI (npm run --silent admin)', () => {
@@ -157,5 +159,40 @@ describe('admin CLI (npm run --silent admin)', () => {
     });
     expect(r.stdout).not.toContain(created.json!.client_secret as string);
     expect(r.stdout).not.toContain('sha256$');
+  });
+
+  it('help and --help print every command on stdout and exit 0', async () => {
+    for (const args of [['help'], ['--help'], ['token:issue', '--help']]) {
+      const r = await runAdmin(args, {});
+      expect(r.code).toBe(0);
+      for (const command of ['client:create', 'client:list', 'token:issue', 'grant:revoke', 'tokens:cleanup', '--database-url']) expect(r.stdout).toContain(command);
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it('--database-url names the database when DATABASE_URL is not set', async () => {
+    const id = uniqueId('flag');
+    const created = await runAdmin(['client:create', '--id', id, '--auth-method', 'none', '--database-url', testDatabaseUrl()], { DATABASE_URL: undefined });
+    expect(created.code).toBe(0);
+    const { rows } = await pool.query('SELECT client_id FROM clients WHERE client_id = $1', [id]);
+    expect(rows).toEqual([{ client_id: id }]);
+  });
+
+  it('with no database configured and no embedded database, says so, exits 1 and creates nothing', async () => {
+    const dir = tempDataDir();
+    const r = await runAdmin(['client:list'], { DATABASE_URL: undefined, EMBEDDED_DATA_DIR: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: no database configured: DATABASE_URL is not set .*--create-embedded/)]);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it.each([['a"b'], ['caf\u00e9'], ['a\\b'], ['a  b']])('token:issue refuses the scope %j (RFC 6749 §3.3) as a usage mistake and issues nothing', async (scope) => {
+    const client = uniqueId('scope');
+    expect((await runAdmin(['client:create', '--id', client, '--auth-method', 'none'])).code).toBe(0);
+    const r = await runAdmin(['token:issue', '--client', client, '--scope', scope]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--scope must be scope tokens .*RFC 6749 §3\.3/);
+    expect((await pool.query('SELECT count(*)::int AS n FROM grants WHERE client_id = $1', [client])).rows[0].n).toBe(0);
   });
 });

@@ -301,6 +301,30 @@ describe('discovery: contributions from feature modules (fixture app)', () => {
   });
 });
 
+describe('discovery: list fields several modules and the host add to (fixture app)', () => {
+  it('serves one grant_types_supported with every module\'s and the host\'s values, each once', async () => {
+    const fixture = await startDiscoveryFixture({
+      issuer: 'https://auth.example.com',
+      discovery: { metadata: { grant_types_supported: ['authorization_code', 'refresh_token'] } },
+      imports: [
+        contributorModule('TokenLikeContributor', () => ({ grant_types_supported: ['refresh_token', 'client_credentials'] })),
+        contributorModule('DeviceFlowMetadata', (ctx) => ({
+          device_authorization_endpoint: ctx.endpointUrl('oauth2/device'),
+          grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code'],
+        })),
+      ],
+    });
+    try {
+      const document = await readJson(await fetch(`${fixture.url}${WELL_KNOWN}`));
+      // Contributors in name order, then the host's additions.
+      expect(document.grant_types_supported).toEqual(['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'client_credentials', 'authorization_code']);
+      expect(document.device_authorization_endpoint).toBe('https://auth.example.com/oauth2/device');
+    } finally {
+      await fixture.close();
+    }
+  });
+});
+
 describe('discovery: startup fails on a document that cannot be served (fixture app)', () => {
   it('when a host field would overwrite a field a module computed, naming the field', async () => {
     const err = await startupError(

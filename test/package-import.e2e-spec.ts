@@ -1,6 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
+import { INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
-import { ClientsService, TokensService } from '../src/index';
+import { ClientsService, OAUTH_ENTITIES, OAuthCoreModule, RevocationModule, TokenIssueError, TokensService } from '../src/index';
 import { startPackageHost } from './fixtures/package-host';
 import { basic, Fixtures } from './support/fixtures';
 import { openTestPool, testDatabaseUrl, testPoolSize } from './support/test-database';
@@ -57,7 +59,36 @@ describe('RevocationModule imported into another Nest app through the public ent
     expect(missing.headers['cache-control']).toBeUndefined();
   });
 
+  it('TokensService refuses a scope outside RFC 6749 §3.3 with TokenIssueError, so no entry point stores one', async () => {
+    const c = await app.get(ClientsService).create({ clientId: `scope-${Date.now()}`, authMethod: 'none' });
+    for (const scope of ['a"b', 'caf\u00e9', 'a  b']) {
+      await expect(app.get(TokensService).issueGrant({ clientId: c.client_id, scope })).rejects.toThrow(TokenIssueError);
+      await expect(app.get(TokensService).issueClientCredentialsGrant({ clientId: c.client_id, scope })).rejects.toThrow(TokenIssueError);
+    }
+    expect((await pool.query('SELECT count(*)::int AS n FROM grants WHERE client_id = $1', [c.client_id])).rows[0].n).toBe(0);
+    const ok = await app.get(TokensService).issueGrant({ clientId: c.client_id, scope: 'openid openid profile' });
+    expect((await pool.query('SELECT scope FROM grants WHERE id = $1', [ok.grant_id])).rows[0].scope).toBe('openid profile');
+  });
+
   it('does not serve the default path when another path is configured', async () => {
     expect((await http.post('/oauth2/revoke').type('form').send('token=a')).status).toBe(404);
+  });
+});
+
+describe('OAuthCoreModule registered twice', () => {
+  it('stops startup with a message saying to register it once, instead of silently ignoring one', async () => {
+    @Module({
+      imports: [
+        TypeOrmModule.forRoot({ type: 'postgres', url: testDatabaseUrl(), entities: OAUTH_ENTITIES, extra: { max: testPoolSize() }, retryAttempts: 0 }),
+        OAuthCoreModule.forRoot({ issuer: 'https://auth.example.com' }),
+        OAuthCoreModule.forRoot({ issuer: 'https://other.example.com' }),
+        RevocationModule.forRoot({}),
+      ],
+    })
+    class TwiceModule {}
+    let app: INestApplication | undefined;
+    const started = NestFactory.create(TwiceModule, { logger: false, abortOnError: false }).then((a) => (app = a));
+    await expect(started).rejects.toThrow(/OAuthCoreModule is registered 2 times .* register it once/);
+    await app?.close();
   });
 });

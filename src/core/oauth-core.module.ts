@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AuthFailureLimiter } from '../clients/auth-failure-limiter';
 import { createAuthFailureStore } from '../clients/auth-failure-store.factory';
@@ -10,10 +11,23 @@ import { TokenCleanupService } from '../grants/token-cleanup.service';
 import { TokensService } from '../grants/tokens.service';
 import { TokenStateService } from '../grants/token-state.service';
 import { INVALIDATION_LISTENER_OPTIONS, InvalidationListener } from '../database/invalidation-listener';
-import type { ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
+import type { OAuthCoreOptions, ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
 import { resolveCoreOptions } from './oauth-core-options';
 import { OAUTH_CORE_MODULE_OPTIONS, OAUTH_CORE_OPTIONS, OAuthCoreConfigurableModule } from './oauth-core.module-definition';
 import { RevocationEvents } from './revocation-events';
+
+/**
+ * Two registrations would be two global sets of options and services, of which feature modules silently
+ * see only one (and two RevocationEvents buses): refuse to start instead.
+ */
+function assertRegisteredOnce(modules: ModulesContainer): void {
+  const count = [...modules.values()].filter((m) => m.metatype === OAuthCoreModule).length;
+  if (count > 1) {
+    throw new Error(
+      `OAuthCoreModule is registered ${count} times (OAuthCoreModule.forRoot or forRootAsync); register it once, in the root module: it is global, so every feature module finds it.`,
+    );
+  }
+}
 
 /**
  * The shared base of every OAuth module in the set: issuer, token format, clients, token issuance,
@@ -27,7 +41,14 @@ import { RevocationEvents } from './revocation-events';
  */
 @Module({
   providers: [
-    { provide: OAUTH_CORE_OPTIONS, inject: [OAUTH_CORE_MODULE_OPTIONS], useFactory: resolveCoreOptions },
+    {
+      provide: OAUTH_CORE_OPTIONS,
+      inject: [OAUTH_CORE_MODULE_OPTIONS, ModulesContainer],
+      useFactory: (options: OAuthCoreOptions, modules: ModulesContainer) => {
+        assertRegisteredOnce(modules);
+        return resolveCoreOptions(options);
+      },
+    },
     { provide: GRANTS_OPTIONS, useExisting: OAUTH_CORE_OPTIONS },
     { provide: CLIENT_AUTH_OPTIONS, useExisting: OAUTH_CORE_OPTIONS },
     {

@@ -59,6 +59,23 @@ function acquireLock(dataDir: string): void {
 }
 
 /**
+ * PGlite is an optional peer dependency (28 MB that PostgreSQL-only hosts need not install): say what to
+ * install, or what to set instead, when it is missing.
+ */
+async function loadPGlite(): Promise<{ PGlite: typeof PGlite; PGLiteSocketServer: typeof PGLiteSocketServer }> {
+  try {
+    const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
+    return { PGlite, PGLiteSocketServer };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new DatabaseStartupError(
+      'No DATABASE_URL is set, and the embedded database is not installed: set DATABASE_URL to a PostgreSQL URL, or npm install @electric-sql/pglite @electric-sql/pglite-socket',
+    );
+  }
+}
+
+/**
  * PGlite (PostgreSQL compiled to WASM) served in-process on a loopback socket, so that TypeORM reaches it
  * through the same `pg` driver as a real server. PGlite runs one query at a time; the socket server
  * queues queries from its connections and keeps a transaction's queries together.
@@ -76,8 +93,7 @@ export class EmbeddedDatabase {
     const inMemory = dataDir === MEMORY_DATA_DIR;
     if (!inMemory) acquireLock(dataDir);
     try {
-      const { PGlite } = await import('@electric-sql/pglite');
-      const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+      const { PGlite, PGLiteSocketServer } = await loadPGlite();
       if (!inMemory) mkdirSync(dataDir, { recursive: true });
       const db = await PGlite.create(inMemory ? MEMORY_DATA_DIR : resolve(dataDir));
       const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: options.maxConnections ?? 8 });

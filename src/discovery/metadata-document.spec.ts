@@ -66,6 +66,30 @@ describe('buildMetadataDocument', () => {
     );
   });
 
+  it('merges a list field several contributors produce, each value once, in the order first seen', () => {
+    const device = { source: 'DeviceFlowMetadata', fields: { grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] } };
+    const document = buildMetadataDocument(ISSUER, [token, device], {});
+    expect(document.grant_types_supported).toEqual(['refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
+  });
+
+  it('lets the host add values to a list field a module computed', () => {
+    const document = buildMetadataDocument(ISSUER, [token], { grant_types_supported: ['authorization_code', 'refresh_token'] });
+    expect(document.grant_types_supported).toEqual(['refresh_token', 'authorization_code']);
+  });
+
+  it("keeps an endpoint's client authentication list to the module that serves the endpoint", () => {
+    const other = { source: 'Other', fields: { revocation_endpoint_auth_methods_supported: ['private_key_jwt'] } };
+    expect(() => buildMetadataDocument(ISSUER, [revocation, other], {})).toThrow(/"revocation_endpoint_auth_methods_supported" is produced by both/);
+    expect(() => buildMetadataDocument(ISSUER, [revocation], { revocation_endpoint_auth_methods_supported: ['none'] })).toThrow(
+      /metadata\.revocation_endpoint_auth_methods_supported cannot overwrite/,
+    );
+  });
+
+  it('still fails when one source gives a list and another a scalar for the same field', () => {
+    const odd = { source: 'Odd', fields: { grant_types_supported: 'refresh_token' } };
+    expect(() => buildMetadataDocument(ISSUER, [token, odd], {})).toThrow(/"grant_types_supported" is produced by both/);
+  });
+
   it('fails naming the field when the host fields would overwrite a field a module computed', () => {
     expect(() => buildMetadataDocument(ISSUER, [revocation], { revocation_endpoint: 'https://elsewhere.example.com/revoke' })).toThrow(
       /DiscoveryModule option metadata\.revocation_endpoint cannot overwrite the field "revocation_endpoint" computed by RevocationMetadataContributor/,

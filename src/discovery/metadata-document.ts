@@ -16,9 +16,25 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
 
 /**
+ * A server-wide list (`grant_types_supported`, `scopes_supported`, `response_types_supported`, …) that
+ * several modules and the host may each add values to. An endpoint's own client authentication lists
+ * (`revocation_endpoint_auth_methods_supported`, …) are not shared: only the module serving that endpoint
+ * knows what it accepts.
+ */
+function isSharedList(name: string, existing: unknown, added: unknown): boolean {
+  return name.endsWith('_supported') && !name.includes('_endpoint_auth_') && Array.isArray(existing) && Array.isArray(added);
+}
+
+/** The values of both lists, each once, in the order first seen. */
+function union(existing: unknown[], added: unknown[]): unknown[] {
+  return [...new Set([...existing, ...added])];
+}
+
+/**
  * Merges the issuer, the contributors' fields and the host's fields into one document, checks it and
- * freezes it. Throws DiscoveryConfigError naming the field when two sources claim the same field, when
- * the host's fields would replace a computed one, or when the result breaks a rule of RFC 8414 §2.
+ * freezes it. Shared lists (see isSharedList) are merged, each value once. Throws DiscoveryConfigError
+ * naming the field when two sources claim the same other field, when the host's fields would replace a
+ * computed one, or when the result breaks a rule of RFC 8414 §2.
  */
 export function buildMetadataDocument(issuer: string, contributions: MetadataContribution[], hostFields: Record<string, unknown>): MetadataDocument {
   validateIssuer(issuer);
@@ -28,6 +44,11 @@ export function buildMetadataDocument(issuer: string, contributions: MetadataCon
     if (!isPlainObject(fields)) throw new DiscoveryConfigError(`${source}.metadata() must return a plain object of metadata fields`);
     for (const [name, value] of Object.entries(fields)) {
       const owner = owners.get(name);
+      if (owner && isSharedList(name, merged[name], value)) {
+        merged[name] = union(merged[name] as unknown[], value as unknown[]);
+        owners.set(name, `${owner} and ${source}`);
+        continue;
+      }
       if (owner) throw new DiscoveryConfigError(`Authorization server metadata field "${name}" is produced by both ${owner} and ${source}`);
       owners.set(name, source);
       merged[name] = value;
@@ -35,6 +56,10 @@ export function buildMetadataDocument(issuer: string, contributions: MetadataCon
   }
   for (const [name, value] of Object.entries(hostFields)) {
     const owner = owners.get(name);
+    if (owner && isSharedList(name, merged[name], value)) {
+      merged[name] = union(merged[name] as unknown[], value as unknown[]);
+      continue;
+    }
     if (owner) {
       throw new DiscoveryConfigError(
         `DiscoveryModule option metadata.${name} cannot overwrite the field "${name}" computed by ${owner}: remove it from the options`,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GRANTS_OPTIONS, GrantsOptions } from './grants-options';
+import { parseScope } from './scope';
 import { generateToken, hashToken } from './token-format';
 
 export interface IssueGrantInput {
@@ -22,6 +23,20 @@ export class TokenIssueError extends Error {
   override name = 'TokenIssueError';
 }
 
+/**
+ * The grant's scope in stored form: RFC 6749 §3.3 tokens joined by single spaces, each once; '' for none.
+ * The same rule as the token endpoint's `scope` parameter, so no entry point stores a scope a client
+ * could not have asked for.
+ */
+function grantScope(scope: string | undefined): string {
+  if (scope === undefined || scope === '') return '';
+  const tokens = parseScope(scope);
+  if (!tokens) {
+    throw new TokenIssueError('scope must be scope tokens separated by single spaces, each of printable ASCII characters other than space, " and \\ (RFC 6749 §3.3)');
+  }
+  return tokens.join(' ');
+}
+
 /** A new grant of a client that is not disabled; $1 client id, $2 subject, $3 scope. */
 const NEW_GRANT_SQL = `INSERT INTO grants (client_id, subject, scope)
   SELECT client_id, $2, $3 FROM clients WHERE client_id = $1 AND disabled_at IS NULL
@@ -41,7 +56,7 @@ export class TokensService {
   async issueGrant(input: IssueGrantInput): Promise<IssuedGrant> {
     const accessTtl = input.accessTtlSeconds ?? this.options.accessTokenTtlSeconds;
     if (!Number.isInteger(accessTtl) || accessTtl <= 0) throw new TokenIssueError('access token TTL must be a positive whole number of seconds');
-    const issued = await this.insertPair(NEW_GRANT_SQL, [input.clientId, input.subject ?? null, input.scope ?? ''], accessTtl);
+    const issued = await this.insertPair(NEW_GRANT_SQL, [input.clientId, input.subject ?? null, grantScope(input.scope)], accessTtl);
     if (!issued) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
     return issued;
   }
@@ -62,7 +77,7 @@ export class TokensService {
    */
   async issueClientCredentialsGrant(input: Omit<IssueGrantInput, 'subject'>): Promise<Omit<IssuedGrant, 'refresh_token'>> {
     const accessTtl = input.accessTtlSeconds ?? this.options.accessTokenTtlSeconds;
-    const issued = await this.insertTokens(NEW_GRANT_SQL, [input.clientId, null, input.scope ?? ''], accessTtl, false);
+    const issued = await this.insertTokens(NEW_GRANT_SQL, [input.clientId, null, grantScope(input.scope)], accessTtl, false);
     if (!issued) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
     const { refresh_token: _none, ...rest } = issued;
     return rest;

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from './config/app-config';
 import type { OpenedDatabase } from '../database/database-connection';
 import { dataSourceOptions } from './data-source-options';
+import { initializeAndMigrate } from '../database/migration-lock';
 import { DiscoveryModule } from '../discovery/discovery.module';
 import { HealthController } from './health.controller';
 import { OAuthCoreModule } from '../core/oauth-core.module';
@@ -19,7 +20,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         // Connection problems are reported before Nest starts (openDatabase), so no retry loop here.
-        TypeOrmModule.forRoot({ ...dataSourceOptions(db, config.database), retryAttempts: 0 }),
+        // Migrations run under an advisory lock, so that replicas can start together on an empty database.
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(db, config.database), retryAttempts: 0 }),
+          dataSourceFactory: (options) => initializeAndMigrate(options!),
+        }),
         OAuthCoreModule.forRoot({
           issuer: config.issuer,
           tokenPrefixes: config.tokens.prefixes,

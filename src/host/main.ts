@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config';
+import { hostEnvironment } from './config/dotenv';
 import { ConfigError } from './config/environment';
 import { DatabaseStartupError } from '../database/database-errors';
 import { startServer } from './server';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(hostEnvironment());
   const server = await startServer(config);
   const where = config.database.url ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${config.database.embeddedDataDir}`;
   new Logger('Main').log(`Authorization server ${config.issuer} listening on port ${config.port}, using ${where}`);

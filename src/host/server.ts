@@ -1,11 +1,13 @@
 import 'reflect-metadata';
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, Server as HttpServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
+import { ConfigError } from './config/environment';
 import { openDatabase, OpenedDatabase } from '../database/database-connection';
 import { issuerRouting } from '../discovery/issuer-routing';
 import { closeIfBodyUnread } from '../http/unread-body';
@@ -55,8 +57,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+function portInUse(config: AppConfig): ConfigError {
+  return new ConfigError(`Port ${config.port} on ${config.host} is already in use (PORT, HOST): stop the process that has it, or set PORT to a free port`);
+}
+
+/**
+ * Checked before anything starts: found by app.listen, a taken port shows up after Nest has logged a
+ * successful start, as its error log and a stack trace.
+ */
+function checkPortFree(config: AppConfig): Promise<void> {
+  if (config.port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? portInUse(config) : err));
+    probe.listen(config.port, config.host, () => probe.close(() => resolve()));
+  });
+}
+
 /** Builds the host app on its database (opening the embedded one if needed) and starts listening. */
 export async function startServer(config: AppConfig): Promise<RunningServer> {
+  await checkPortFree(config);
   const db = await openDatabase(config.database, 'server');
   let app: NestExpressApplication | undefined;
   try {
@@ -87,6 +107,8 @@ export async function startServer(config: AppConfig): Promise<RunningServer> {
   } catch (err) {
     await app?.close().catch(() => undefined);
     await db.embedded?.stop().catch(() => undefined);
+    // Taken between the check and now: the same one line.
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(config);
     throw err;
   }
   const address = app.getHttpServer().address() as { port: number };

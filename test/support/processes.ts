@@ -22,9 +22,9 @@ export function childEnv(env: Record<string, string | undefined>): NodeJS.Proces
   return out;
 }
 
-export function run(cmd: string, args: string[], env: Record<string, string | undefined>, timeout = 60000): Promise<Finished> {
+export function run(cmd: string, args: string[], env: Record<string, string | undefined>, timeout = 60000, cwd?: string): Promise<Finished> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: childEnv(env), timeout }, (err, stdout, stderr) => {
+    execFile(cmd, args, { env: childEnv(env), timeout, cwd }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });
@@ -41,9 +41,14 @@ export async function waitFor(check: () => Promise<boolean>, ms: number, what: s
 }
 
 /** Starts `node dist/src/host/main.js` and waits until /health answers 200. */
-export async function startServerProcess(env: Record<string, string | undefined>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export async function startServerProcess(
+  env: Record<string, string | undefined>,
+  /** Told of the child at once, so that a caller can stop it even when it never becomes healthy. */
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn('node', ['dist/src/host/main.js'], { env: childEnv({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }) });
+  onSpawn?.(child);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

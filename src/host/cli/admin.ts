@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientInputError, ClientsService } from '../../clients/clients.service';
 import { GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from '../../clients/client.entity';
 import { loadConfig } from '../config/app-config';
+import { hostEnvironment } from '../config/dotenv';
 import { ConfigError } from '../config/environment';
 import { openDatabase, OpenedDatabase } from '../../database/database-connection';
 import { DatabaseStartupError } from '../../database/database-errors';
+import type { DatabaseSettings } from '../../database/database-settings.interface';
+import { MEMORY_DATA_DIR, readLock } from '../../database/embedded-database';
+import { parseScope } from '../../grants/scope';
 import { RevocationService } from '../../revocation/revocation.service';
 import { TokenCleanupService } from '../../grants/token-cleanup.service';
 import { TokenIssueError, TokensService } from '../../grants/tokens.service';
@@ -125,7 +130,7 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-const USAGE = `usage: npm run --silent admin -- <command> [flags]
+const USAGE = `usage: nestjs-oauth2-revocation <command> [flags]     (in this repository: npm run --silent admin -- <command> [flags])
   client:create --id <client_id> --auth-method <client_secret_basic|client_secret_post|none> [--grant-types <list>] [--name <text>] [--redirect-uris <list>]
   client:list
   client:disable --id <client_id>
@@ -133,23 +138,66 @@ const USAGE = `usage: npm run --silent admin -- <command> [flags]
   client:delete --id <client_id>            (with its grants and tokens; audit rows stay)
   token:issue --client <client_id> [--subject <sub>] [--scope <space separated>] [--access-ttl <seconds>]
   grant:revoke --grant <grant_id>
-  tokens:cleanup`;
+  tokens:cleanup
+  help                             this text (also --help)
+Every command also takes:
+  --database-url <postgres://…>    the PostgreSQL database (default: $DATABASE_URL, read from the environment or .env)
+  --create-embedded                with no database configured, create the embedded database in $EMBEDDED_DATA_DIR
+                                   (default .data/pglite) instead of refusing
+Prints one JSON object on stdout; errors go to stderr (exit 2 for a usage mistake, 1 otherwise).`;
 
-function parse(argv: string[]): { command: Command; flags: Flags } {
+/** Flags every command takes: where the database is. */
+export interface DatabaseFlags {
+  databaseUrl?: string;
+  createEmbedded: boolean;
+}
+
+type Parsed = { help: true } | { help: false; command: Command; flags: Flags; database: DatabaseFlags };
+
+const GLOBAL_OPTIONS = { 'database-url': { type: 'string' }, 'create-embedded': { type: 'boolean' }, help: { type: 'boolean' } } as const;
+
+export function parse(argv: string[]): Parsed {
   const [name, ...rest] = argv;
+  if (name === 'help' || name === '--help' || name === '-h') return { help: true };
   const command = name ? COMMANDS[name] : undefined;
   if (!command) throw new UsageError(name ? `unknown command ${JSON.stringify(name)}\n${USAGE}` : USAGE);
-  let values: Flags;
+  let values: Flags & { 'create-embedded'?: boolean; help?: boolean };
   try {
-    const options = Object.fromEntries(command.flags.map((f) => [f, { type: 'string' as const }]));
-    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as Flags;
+    const options = { ...Object.fromEntries(command.flags.map((f) => [f, { type: 'string' as const }])), ...GLOBAL_OPTIONS };
+    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as typeof values;
   } catch (err) {
     throw new UsageError(`${name}: ${(err as Error).message}`);
   }
+  if (values.help) return { help: true };
   for (const flag of command.required) {
     if (!values[flag]) throw new UsageError(`${name}: --${flag} is required`);
   }
-  return { command, flags: values };
+  // RFC 6749 §3.3, the rule the token endpoint applies: refused here as a usage mistake, before any database work.
+  if (values.scope !== undefined && values.scope !== '' && !parseScope(values.scope)) {
+    throw new UsageError(`${name}: --scope must be scope tokens separated by single spaces, each of printable ASCII characters other than space, " and \\ (RFC 6749 §3.3)`);
+  }
+  const { 'database-url': databaseUrl, 'create-embedded': createEmbedded, help: _help, ...flags } = values;
+  return { help: false, command, flags, database: { databaseUrl, createEmbedded: createEmbedded === true } };
+}
+
+/** The environment the configuration is read from, with --database-url taking the place of DATABASE_URL. */
+export function environmentWith(env: NodeJS.ProcessEnv, database: DatabaseFlags): NodeJS.ProcessEnv {
+  return database.databaseUrl === undefined ? env : { ...env, DATABASE_URL: database.databaseUrl };
+}
+
+/** No database to work on: told on stderr, exit code 1. */
+class NoDatabaseError extends Error {}
+
+/**
+ * Run from a host app's directory with nothing configured, the CLI would silently create an empty
+ * embedded database there and answer from it: refuse unless asked, naming what to set.
+ */
+export function checkDatabaseConfigured(settings: DatabaseSettings, database: DatabaseFlags): void {
+  if (settings.url || database.createEmbedded || settings.embeddedDataDir === MEMORY_DATA_DIR) return;
+  if (existsSync(settings.embeddedDataDir) || readLock(settings.embeddedDataDir)) return;
+  throw new NoDatabaseError(
+    `no database configured: DATABASE_URL is not set (nor --database-url), and there is no embedded database in ${settings.embeddedDataDir} (EMBEDDED_DATA_DIR); set DATABASE_URL, start the server once, or pass --create-embedded to create an empty embedded database there`,
+  );
 }
 
 /**
@@ -172,8 +220,14 @@ export async function main(argv: string[]): Promise<number> {
   let app: INestApplicationContext | undefined;
   let stopEmbedded: (() => Promise<void>) | undefined;
   try {
-    const { command, flags } = parse(argv);
-    const config = loadConfig();
+    const parsed = parse(argv);
+    if (parsed.help) {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    const { command, flags, database } = parsed;
+    const config = loadConfig(environmentWith(hostEnvironment(), database));
+    checkDatabaseConfigured(config.database, database);
     const db = await openDatabase(config.database, 'tool');
     stopEmbedded = db.embedded && (() => db.embedded!.stop());
     const opened = await openServices(db, config);
@@ -182,7 +236,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof ClientInputError || err instanceof TokenIssueError || err instanceof ConfigError || err instanceof DatabaseStartupError;
+    const known = err instanceof UsageError || err instanceof ClientInputError || err instanceof TokenIssueError || err instanceof ConfigError || err instanceof DatabaseStartupError || err instanceof NoDatabaseError;
     process.stderr.write(`error: ${known ? (err as Error).message : `unexpected failure: ${(err as Error).message}`}\n`);
     return err instanceof UsageError ? 2 : 1;
   } finally {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Matches, ValidateBy, validateSync } from 'class-validator';
 import { TOKEN_PREFIX_PATTERN } from '../../grants/token-format';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -15,11 +15,25 @@ const toBool = ({ value }: { value: unknown }) => {
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /**
+ * A whole number within bounds, as one rule with one message: IsInt, Min and Max would each add their own
+ * message for one wrong value (PORT=abc gave three).
+ */
+function WholeNumber(min: number, max?: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'wholeNumber',
+    validator: {
+      validate: (value: unknown) => Number.isInteger(value) && (value as number) >= min && (max === undefined || (value as number) <= max),
+      defaultMessage: (args) => `${args?.property} must be a whole number ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`}`,
+    },
+  });
+}
+
+/**
  * Every environment variable the host app reads, with its default. Validated once at startup
  * (see loadConfig); `.env.example` lists the same settings.
  */
 export class EnvironmentVariables {
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt) @WholeNumber(0, 65535)
   PORT = 3000;
 
   @IsString()
@@ -37,7 +51,7 @@ export class EnvironmentVariables {
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  @Transform(toInt) @WholeNumber(1, 1000)
   DATABASE_POOL_SIZE = 10;
 
   /** Where the cache invalidation listener connects (LISTEN needs a session: not through a transaction-mode pooler); default DATABASE_URL. */
@@ -45,16 +59,16 @@ export class EnvironmentVariables {
   DATABASE_LISTEN_URL?: string;
 
   /** Longest a cached token check or client record lives; 0 turns the caches off. */
-  @Transform(toInt) @IsInt() @Min(0) @Max(86400)
+  @Transform(toInt) @WholeNumber(0, 86400)
   CACHE_TTL_SECONDS = 300;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
+  @Transform(toInt) @WholeNumber(1, 10_000_000)
   CACHE_MAX_ENTRIES = 10_000;
 
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt) @WholeNumber(0)
   DATABASE_STATEMENT_TIMEOUT_MS = 5000;
 
-  @Transform(toInt) @IsInt() @Min(100)
+  @Transform(toInt) @WholeNumber(100)
   DATABASE_CONNECT_TIMEOUT_MS = 5000;
 
   @IsString()
@@ -70,10 +84,10 @@ export class EnvironmentVariables {
   REFRESH_TOKEN_PREFIX = 'ort_';
 
   // Bounded by PostgreSQL's integer, which the SQL functions take lifetimes in.
-  @Transform(toInt) @IsInt() @Min(1) @Max(2147483647)
+  @Transform(toInt) @WholeNumber(1, 2147483647)
   ACCESS_TOKEN_TTL_SECONDS = 3600;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(2147483647)
+  @Transform(toInt) @WholeNumber(1, 2147483647)
   REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
@@ -96,11 +110,11 @@ export class EnvironmentVariables {
   LOGIN_PATH = 'login';
 
   /** How long an authorization code lives (RFC 6749 §4.1.2: short). */
-  @Transform(toInt) @IsInt() @Min(1) @Max(600)
+  @Transform(toInt) @WholeNumber(1, 600)
   AUTHORIZATION_CODE_TTL_SECONDS = 60;
 
   /** How long a validated authorization request waits for the login step. */
-  @Transform(toInt) @IsInt() @Min(10) @Max(86400)
+  @Transform(toInt) @WholeNumber(10, 86400)
   AUTHORIZATION_REQUEST_TTL_SECONDS = 600;
 
   @IsIn(['allow', 'deny'], { message: 'REVOCATION_ANONYMOUS must be allow or deny' })
@@ -113,33 +127,33 @@ export class EnvironmentVariables {
   @Matches(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, { message: 'CORS_ORIGINS must be * or a comma list of origins such as https://app.example.com' })
   CORS_ORIGINS = '*';
 
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt) @WholeNumber(0)
   CORS_MAX_AGE_SECONDS = 600;
 
   /** Days expired and revoked tokens are kept (still revocable, reuse still detected) before cleanup. */
-  @Transform(toInt) @IsInt() @Min(1) @Max(36500)
+  @Transform(toInt) @WholeNumber(1, 36500)
   TOKEN_RETENTION_DAYS = 30;
 
   /** 0: no cleanup inside the app (run `tokens:cleanup` from cron instead). */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt) @WholeNumber(0)
   TOKEN_CLEANUP_INTERVAL_SECONDS = 0;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  @Transform(toInt) @WholeNumber(1, 100000)
   TOKEN_CLEANUP_BATCH_SIZE = 1000;
 
   /** Failed client authentications allowed per (client id, remote address) per window (0 = no limit). */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt) @WholeNumber(0)
   AUTH_FAILURES_PER_CLIENT_ADDRESS = 10;
 
   /** Failed client authentications allowed per remote address per window (0 = no limit). */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt) @WholeNumber(0)
   AUTH_FAILURES_PER_ADDRESS = 50;
 
   /** Ceiling of failures per client id from all addresses per window (0 = none); see the README's security notes. */
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt) @WholeNumber(0)
   AUTH_FAILURES_PER_CLIENT = 1000;
 
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt) @WholeNumber(1)
   AUTH_FAILURE_WINDOW_SECONDS = 60;
 
   /** memory | postgres | redis; unset: redis with REDIS_URL, postgres with DATABASE_URL, memory otherwise. */
@@ -147,21 +161,21 @@ export class EnvironmentVariables {
   AUTH_FAILURE_STORE?: string;
 
   /** Bound of the in-process store in bytes. */
-  @Transform(toInt) @IsInt() @Min(65536)
+  @Transform(toInt) @WholeNumber(65536)
   AUTH_FAILURE_MEMORY_BYTES = 16 * 1024 * 1024;
 
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
   /** Node's headersTimeout: a request whose headers are not complete by then is answered 408. */
-  @Transform(toInt) @IsInt() @Min(100)
+  @Transform(toInt) @WholeNumber(100)
   HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
   /** Node's requestTimeout: the whole request, body included, must arrive within this. */
-  @Transform(toInt) @IsInt() @Min(100)
+  @Transform(toInt) @WholeNumber(100)
   HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
-  @Transform(toInt) @IsInt() @Min(0)
+  @Transform(toInt) @WholeNumber(0)
   DISCOVERY_MAX_AGE_SECONDS = 3600;
 
   @Transform(toBool) @IsBoolean({ message: 'DISCOVERY_OPENID_CONFIGURATION_ALIAS must be true or false' })
