@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { TokenEndpointAuthMethod } from './client-auth-methods';
 
 export { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth-methods';
@@ -52,6 +52,7 @@ export class ClientEntity {
   metadata: Record<string, unknown>;
 
   /** When the client registered itself (RFC 7591); null for clients an operator created. */
+  @Index('clients_registered_at_idx', { where: 'registered_at IS NOT NULL' })
   @Column({ name: 'registered_at', type: 'timestamptz', nullable: true })
   registeredAt: Date | null;
 }

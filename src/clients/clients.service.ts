@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { InvalidatedCache } from '../database/invalidated-cache';
 import { InvalidationListener } from '../database/invalidation-listener';
 import { CLIENT_AUTH_OPTIONS, ClientAuthOptions } from './client-auth-options';
-import { ClientEntity, GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from './client.entity';
+import { ApplicationType, ClientEntity, GRANT_TYPES, GrantType, TOKEN_ENDPOINT_AUTH_METHODS, TokenEndpointAuthMethod } from './client.entity';
 import { generateClientSecret, hashClientSecret } from './client-secret';
 import { decideStatementNaming, PreparedStatement } from '../database/prepared-statement';
 
@@ -23,6 +24,24 @@ export interface CreatedClient {
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   grant_types: GrantType[];
   redirect_uris?: string[];
+}
+
+/** A client that registered itself (RFC 7591), its metadata already checked (see registration/). */
+export interface RegisterClientInput {
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  grantTypes: GrantType[];
+  redirectUris: string[];
+  responseTypes: string[];
+  applicationType: ApplicationType;
+  /** The rest of its metadata, as registered (client_name and its variants, client_uri, …). */
+  metadata: Record<string, unknown>;
+}
+
+export interface RegisteredClient {
+  clientId: string;
+  /** Shown once, in the registration response; only its hash is kept. Absent for public clients. */
+  clientSecret?: string;
+  registeredAt: Date;
 }
 
 /** What client authentication needs to know about a client: one indexed lookup. */
@@ -114,6 +133,33 @@ export class ClientsService implements OnApplicationBootstrap {
       grant_types: [...new Set(grantTypes)],
       ...(redirectUris.length ? { redirect_uris: redirectUris } : {}),
     };
+  }
+
+  /**
+   * Stores a dynamically registered client under a new random id (128 bits), with a server-generated
+   * secret when it is confidential; `registered_at` marks it for the cleanup of unused registrations.
+   */
+  async register(input: RegisterClientInput): Promise<RegisteredClient> {
+    const clientId = randomBytes(16).toString('base64url');
+    const secret = input.tokenEndpointAuthMethod !== 'none' ? generateClientSecret() : undefined;
+    const name = typeof input.metadata.client_name === 'string' ? input.metadata.client_name : null;
+    const [row]: Array<{ registered_at: Date }> = await this.dataSource.query(
+      `INSERT INTO clients (client_id, name, token_endpoint_auth_method, secret_hash, grant_types, redirect_uris, response_types,
+                            application_type, metadata, registered_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, now()) RETURNING registered_at`,
+      [
+        clientId,
+        name,
+        input.tokenEndpointAuthMethod,
+        secret ? hashClientSecret(secret) : null,
+        input.grantTypes,
+        input.redirectUris,
+        input.responseTypes,
+        input.applicationType,
+        JSON.stringify(input.metadata),
+      ],
+    );
+    return { clientId, ...(secret ? { clientSecret: secret } : {}), registeredAt: row.registered_at };
   }
 
   /** Every client, oldest first, without secrets. */

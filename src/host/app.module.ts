@@ -9,6 +9,7 @@ import { HealthController } from './health.controller';
 import { OAuthCoreModule } from '../core/oauth-core.module';
 import { IntrospectionModule } from '../introspection/introspection.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
+import { RegistrationModule } from '../registration/registration.module';
 import { RevocationModule } from '../revocation/revocation.module';
 import { TokenEndpointModule } from '../token-endpoint/token-endpoint.module';
 
@@ -40,6 +41,7 @@ export class AppModule {
         TokenEndpointModule.forRoot(config.tokenEndpoint),
         IntrospectionModule.forRoot(config.introspection),
         AuthorizationModule.forRoot(config.authorization),
+        ...(config.registration ? [RegistrationModule.forRoot(config.registration)] : []),
         // Feature modules add their own fields to the document; this host adds none of its own.
         DiscoveryModule.forRoot(config.discovery),
       ],

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { bufferOAuthBody } from './oauth-form';
+import { bufferOAuthBody, OAuthBodyKind } from './request-body';
 import { beforeHeaders, hasUnreadBody } from './unread-body';
 
 export interface OAuthCorsOptions {
@@ -31,13 +31,15 @@ export function preflightHeaders(cors: OAuthCorsOptions, methods = 'POST, OPTION
 
 /**
  * Runs first on an OAuth endpoint: headers every answer carries (RFC 6749 §5.1 no-store, CORS), then the
- * raw body. Built once per module with its options; per request it only sets headers. `purpose` completes
- * "Use POST to …" in the 405 answer; `methods` are the ones the endpoint serves.
+ * raw body of the endpoint's kind (a form, or JSON). Built once per module with its options; per request it
+ * only sets headers. `purpose` completes "Use POST to …" in the 405 answer; `methods` are the ones the
+ * endpoint serves.
  */
 export function oauthEndpointMiddleware(
   cors: OAuthCorsOptions,
   purpose = 'call this endpoint',
   methods: readonly string[] = ['POST'],
+  body: OAuthBodyKind = 'form',
 ): (req: Request, res: Response, next: NextFunction) => void {
   const anyOrigin = cors.origins.includes('*');
   const allowed = new Set(cors.origins);
@@ -61,6 +63,6 @@ export function oauthEndpointMiddleware(
       res.removeHeader('ETag');
       if (hasUnreadBody(req)) res.setHeader('Connection', 'close');
     });
-    bufferOAuthBody(req, next);
+    bufferOAuthBody(req, next, body);
   };
 }

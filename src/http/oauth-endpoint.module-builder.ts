@@ -15,6 +15,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import type { OAuthEndpointOptions, ResolvedOAuthEndpointOptions } from './oauth-endpoint-options.interface';
 import { oauthEndpointMiddleware } from './oauth-endpoint.middleware';
+import type { OAuthBodyKind } from './request-body';
 import { AuthorizationServerMetadataContributor } from './metadata-contributor.decorator';
 import type { MetadataContext, MetadataContributor } from './metadata-contributor.interface';
 
@@ -32,6 +33,8 @@ export interface OAuthEndpointModuleSpec<O extends OAuthEndpointOptions, R exten
   purpose: string;
   /** The methods the controller serves; default POST. Others answer 405, OPTIONS the CORS preflight. */
   methods?: readonly string[];
+  /** What the endpoint's POST carries: an RFC 6749 form (default) or a JSON object (RFC 7591 registration). */
+  body?: OAuthBodyKind;
   /** Injection token of the resolved options (defaults filled in, computed once). */
   optionsToken: symbol;
   /** The module's own options beyond path and CORS, defaults filled in. */
@@ -125,7 +128,7 @@ export function defineOAuthEndpointModule<O extends OAuthEndpointOptions, R exte
 
     configure(consumer: MiddlewareConsumer): void {
       const cors = { origins: this.options.corsOrigins, maxAgeSeconds: this.options.corsMaxAgeSeconds };
-      consumer.apply(oauthEndpointMiddleware(cors, spec.purpose, spec.methods)).forRoutes({ path: this.options.path, method: RequestMethod.ALL });
+      consumer.apply(oauthEndpointMiddleware(cors, spec.purpose, spec.methods, spec.body)).forRoutes({ path: this.options.path, method: RequestMethod.ALL });
     }
   }
 

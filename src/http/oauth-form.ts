@@ -1,64 +1,22 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { OAuthException } from './oauth.exception';
+import { bufferOAuthBody, declaredTooLarge, hasMediaType, OAUTH_BODY_LIMIT_BYTES, rawOAuthBody } from './request-body';
+
+export { bufferOAuthBody };
 
 /** RFC 6749 does not bound request bodies; every legitimate OAuth form fits in far less than this. */
-export const OAUTH_FORM_LIMIT_BYTES = 16 * 1024;
+export const OAUTH_FORM_LIMIT_BYTES = OAUTH_BODY_LIMIT_BYTES;
 
 /** Parameters that carry tokens or credentials: never accepted in the URL (RFC 6749 §2.3.1, RFC 6750 §2.3). */
 const URI_FORBIDDEN = ['token', 'token_type_hint', 'client_id', 'client_secret', 'refresh_token', 'access_token', 'code', 'code_verifier', 'password', 'assertion'];
 
 const FORM_STATE = Symbol('oauthForm');
-const RAW_BODY = Symbol('oauthRawBody');
 
-type FormRequest = Request & { [FORM_STATE]?: Readonly<Record<string, string>>; [RAW_BODY]?: string | OAuthException };
+type FormRequest = Request & { [FORM_STATE]?: Readonly<Record<string, string>> };
 
 /** The form parameters of an OAuth request: each sent once, empty values dropped (they count as absent). */
 export type OAuthFormParams = Readonly<Record<string, string>>;
-
-function isFormUrlEncoded(contentType: string | undefined): boolean {
-  if (!contentType) return false;
-  const semi = contentType.indexOf(';');
-  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === 'application/x-www-form-urlencoded';
-}
-
-/**
- * Reads the raw body of an OAuth POST, up to the limit, unless the host app's own body parser got there
- * first. Never throws: problems are kept for readOAuthForm, so the endpoint's exception filter renders them.
- */
-export function bufferOAuthBody(req: Request, done: () => void): void {
-  const r = req as FormRequest & { _body?: boolean };
-  if (req.method !== 'POST' || r._body || req.readableEnded || !isFormUrlEncoded(req.headers['content-type'])) return done();
-  const declared = Number(req.headers['content-length']);
-  if (declared > OAUTH_FORM_LIMIT_BYTES) {
-    r[RAW_BODY] = tooLarge();
-    return done();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
-  const finish = (value: string | OAuthException) => {
-    if (finished) return;
-    finished = true;
-    r[RAW_BODY] = value;
-    req.removeListener('data', onData);
-    done();
-  };
-  const onData = (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > OAUTH_FORM_LIMIT_BYTES) {
-      // Stop buffering; the rest of the body is discarded and the connection closed after the answer.
-      req.resume();
-      finish(tooLarge());
-    } else {
-      chunks.push(chunk);
-    }
-  };
-  req.on('data', onData);
-  // A form this small nearly always arrives in one chunk: no copy then.
-  req.once('end', () => finish((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8')));
-  req.once('error', () => finish(OAuthException.invalidRequest('The request body could not be read.')));
-}
 
 function tooLarge(): OAuthException {
   return OAuthException.invalidRequest(`The request body is larger than ${OAUTH_FORM_LIMIT_BYTES} bytes.`, 413, { Connection: 'close' });
@@ -81,13 +39,13 @@ export function readOAuthForm(req: Request): OAuthFormParams {
       }
     }
   }
-  if (!isFormUrlEncoded(req.headers['content-type'])) {
+  if (!hasMediaType(req.headers['content-type'], 'form')) {
     throw OAuthException.invalidRequest('The request body must be application/x-www-form-urlencoded.');
   }
-  const raw = r[RAW_BODY];
-  if (raw instanceof OAuthException) throw raw;
-  if (Number(req.headers['content-length']) > OAUTH_FORM_LIMIT_BYTES) throw tooLarge();
-  const params = raw !== undefined ? fromRaw(raw) : fromParsed(req.body);
+  const raw = rawOAuthBody(req);
+  if (raw && 'problem' in raw) throw raw.problem === 'too_large' ? tooLarge() : OAuthException.invalidRequest('The request body could not be read.');
+  if (declaredTooLarge(req)) throw tooLarge();
+  const params = raw !== undefined ? fromRaw(raw.text) : fromParsed(req.body);
   r[FORM_STATE] = params;
   return params;
 }

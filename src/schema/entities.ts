@@ -12,6 +12,7 @@ import { Authorization1796392835896 } from '../../migrations/1796392835896-autho
 import { Invalidation1796394205510 } from '../../migrations/1796394205510-invalidation';
 import { RevocationOutbox1796394606534 } from '../../migrations/1796394606534-revocation-outbox';
 import { RevocationEventDeliveryEntity, RevocationEventListenerEntity } from '../core/revocation-event-listener.entity';
+import { RegisteredClientCleanup1796398999277 } from '../../migrations/1796398999277-registered-client-cleanup';
 import { AuthorizationCodeEntity } from '../authorization/authorization-code.entity';
 import { AuthorizationRequestEntity } from '../authorization/authorization-request.entity';
 import { BrowserSessionEntity } from '../login/browser-session.entity';
@@ -23,4 +24,4 @@ import { AuthFailureWindows1796395156226 } from '../../migrations/1796395156226-
 export const OAUTH_ENTITIES = [ClientEntity, GrantEntity, AccessTokenEntity, RefreshTokenEntity, RevocationAuditEntity, AuthorizationRequestEntity, AuthorizationCodeEntity, UserEntity, BrowserSessionEntity, ConsentEntity, RevocationEventListenerEntity, RevocationEventDeliveryEntity];
 
 /** The schema's migrations, in order: add these to the host's TypeORM data source and run them. */
-export const OAUTH_MIGRATIONS = [InitialSchema1763790000000, RevocationFunctions1763790000001, TokenLifecycle1795322263980, HotRevocation1795426765522, RevocationOutcome1796391973873, Authorization1796392835896, Invalidation1796394205510, RevocationOutbox1796394606534, AuthFailureWindows1796395156226];
+export const OAUTH_MIGRATIONS = [InitialSchema1763790000000, RevocationFunctions1763790000001, TokenLifecycle1795322263980, HotRevocation1795426765522, RevocationOutcome1796391973873, Authorization1796392835896, Invalidation1796394205510, RevocationOutbox1796394606534, AuthFailureWindows1796395156226, RegisteredClientCleanup1796398999277];

@@ -14,6 +14,7 @@ import { DatabaseStartupError } from '../../database/database-errors';
 import type { DatabaseSettings } from '../../database/database-settings.interface';
 import { MEMORY_DATA_DIR, readLock } from '../../database/embedded-database';
 import { parseScope } from '../../grants/scope';
+import { RegisteredClientCleanupService } from '../../registration/registered-client-cleanup.service';
 import { RevocationService } from '../../revocation/revocation.service';
 import { TokenCleanupService } from '../../grants/token-cleanup.service';
 import { TokenIssueError, TokensService } from '../../grants/tokens.service';
@@ -27,6 +28,8 @@ interface Services {
   tokens: TokensService;
   revocation: RevocationService;
   cleanup: TokenCleanupService;
+  /** Null when registration is off (REGISTRATION_ENABLED=false). */
+  registeredClients: RegisteredClientCleanupService | null;
 }
 
 type Flags = Record<string, string | undefined>;
@@ -125,8 +128,12 @@ const COMMANDS: Record<string, Command> = {
   'tokens:cleanup': {
     flags: [],
     required: [],
-    // Retention and batch size come from TOKEN_RETENTION_DAYS and TOKEN_CLEANUP_BATCH_SIZE, as in the app.
-    run: ({ cleanup }) => cleanup.cleanup(),
+    // Retention and batch size come from TOKEN_RETENTION_DAYS and TOKEN_CLEANUP_BATCH_SIZE, as in the app;
+    // unused registered clients go after REGISTRATION_UNUSED_CLIENT_DAYS without a live grant.
+    async run({ cleanup, registeredClients }) {
+      const tokens = await cleanup.cleanup();
+      return { ...tokens, ...(registeredClients ? await registeredClients.cleanup() : {}) };
+    },
   },
 };
 
@@ -212,7 +219,13 @@ async function openServices(db: OpenedDatabase, config: ReturnType<typeof loadCo
   });
   return {
     app,
-    services: { clients: app.get(ClientsService), tokens: app.get(TokensService), revocation: app.get(RevocationService), cleanup: app.get(TokenCleanupService) },
+    services: {
+      clients: app.get(ClientsService),
+      tokens: app.get(TokensService),
+      revocation: app.get(RevocationService),
+      cleanup: app.get(TokenCleanupService),
+      registeredClients: config.registration ? app.get(RegisteredClientCleanupService) : null,
+    },
   };
 }
 

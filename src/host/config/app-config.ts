@@ -10,6 +10,7 @@ import type { TokenRetentionOptions } from '../../grants/grants-options';
 import type { TokenEndpointModuleOptions } from '../../token-endpoint/token-endpoint.module';
 import type { IntrospectionModuleOptions } from '../../introspection/introspection.module';
 import type { AuthorizationModuleOptions } from '../../authorization/authorization-options.interface';
+import type { RegistrationModuleOptions } from '../../registration/registration-options.interface';
 
 export interface AuthFailureSettings {
   perClientAddress: number;
@@ -48,6 +49,8 @@ export interface AppConfig {
   tokenEndpoint: TokenEndpointModuleOptions;
   introspection: IntrospectionModuleOptions;
   authorization: AuthorizationModuleOptions;
+  /** Null when REGISTRATION_ENABLED=false: no registration endpoint. */
+  registration: RegistrationModuleOptions | null;
   authFailureLimits: AuthFailureSettings;
   cache: { ttlSeconds: number; maxEntries: number; listenUrl?: string };
   /** Where the brute-force counters live: shared among instances with postgres or redis. */
@@ -72,9 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!(err instanceof InvalidIssuerError)) throw err;
     throw new ConfigError(`Invalid configuration: ISSUER=${JSON.stringify(vars.ISSUER ?? issuer)}: ${err.reason}`);
   }
-  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
+  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH, vars.REGISTRATION_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
   if (new Set(paths).size !== paths.length) {
-    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH and AUTHORIZATION_PATH must differ (got ${paths.join(', ')})`);
+    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH, AUTHORIZATION_PATH and REGISTRATION_PATH must differ (got ${paths.join(', ')})`);
   }
   // Shared brute-force counters whenever the deployment has a shared place for them: instances behind one
   // load balancer must count the same failures.
@@ -119,6 +122,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       requestTtlSeconds: vars.AUTHORIZATION_REQUEST_TTL_SECONDS,
     },
     cache: { ttlSeconds: vars.CACHE_TTL_SECONDS, maxEntries: vars.CACHE_MAX_ENTRIES, listenUrl: vars.DATABASE_LISTEN_URL },
+    registration: vars.REGISTRATION_ENABLED
+      ? {
+          path: vars.REGISTRATION_PATH,
+          ...cors,
+          confidentialClients: vars.REGISTRATION_CONFIDENTIAL_CLIENTS,
+          initialAccessToken: vars.REGISTRATION_INITIAL_ACCESS_TOKEN,
+          rateLimit: { perAddress: vars.REGISTRATION_RATE_LIMIT, windowSeconds: vars.REGISTRATION_RATE_LIMIT_WINDOW_SECONDS },
+          unusedClientDays: vars.REGISTRATION_UNUSED_CLIENT_DAYS,
+        }
+      : null,
     authFailureLimits: {
       perClientAddress: vars.AUTH_FAILURES_PER_CLIENT_ADDRESS,
       perAddress: vars.AUTH_FAILURES_PER_ADDRESS,

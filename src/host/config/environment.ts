@@ -117,6 +117,28 @@ export class EnvironmentVariables {
   @Transform(toInt) @WholeNumber(10, 86400)
   AUTHORIZATION_REQUEST_TTL_SECONDS = 600;
 
+  @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'REGISTRATION_PATH must be a URL path such as oauth2/register' })
+  REGISTRATION_PATH = 'oauth2/register';
+  /** Serve dynamic client registration (RFC 7591) and publish registration_endpoint. */
+  @Transform(toBool) @IsBoolean({ message: 'REGISTRATION_ENABLED must be true or false' })
+  REGISTRATION_ENABLED = true;
+  /** Let clients register with a server-generated secret (client_secret_basic, client_secret_post). */
+  @Transform(toBool) @IsBoolean({ message: 'REGISTRATION_CONFIDENTIAL_CLIENTS must be true or false' })
+  REGISTRATION_CONFIDENTIAL_CLIENTS = false;
+  /** RFC 7591 §3: a bearer token that registration requires; unset = open registration. */
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9\-._~+/]{16,}=*$/, {
+    message: 'REGISTRATION_INITIAL_ACCESS_TOKEN must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (a bearer token)',
+  })
+  REGISTRATION_INITIAL_ACCESS_TOKEN?: string;
+  /** Registration requests allowed per remote address per window (0 = no limit). */
+  @Transform(toInt) @WholeNumber(0)
+  REGISTRATION_RATE_LIMIT = 10;
+  @Transform(toInt) @WholeNumber(1)
+  REGISTRATION_RATE_LIMIT_WINDOW_SECONDS = 3600;
+  /** Days a dynamically registered client may go without a live grant before cleanup deletes it. */
+  @Transform(toInt) @WholeNumber(1, 36500)
+  REGISTRATION_UNUSED_CLIENT_DAYS = 30;
+
   @IsIn(['allow', 'deny'], { message: 'REVOCATION_ANONYMOUS must be allow or deny' })
   REVOCATION_ANONYMOUS = 'allow';
 
@@ -189,9 +211,12 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Variables whose value an error message never shows. */
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_LISTEN_URL', 'REDIS_URL', 'REGISTRATION_INITIAL_ACCESS_TOKEN']);
+
 /** Turns raw variables into validated settings; throws ConfigError naming each bad variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
-  const known = Object.keys(new EnvironmentVariables()).concat(['ISSUER', 'DATABASE_URL', 'DATABASE_LISTEN_URL', 'AUTH_FAILURE_STORE', 'REDIS_URL']);
+  const known = Object.keys(new EnvironmentVariables()).concat(['ISSUER', 'DATABASE_URL', 'DATABASE_LISTEN_URL', 'AUTH_FAILURE_STORE', 'REDIS_URL', 'REGISTRATION_INITIAL_ACCESS_TOKEN']);
   const raw: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];
@@ -201,7 +226,7 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   const errors = validateSync(vars, { skipMissingProperties: false });
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const shown = ['DATABASE_URL', 'DATABASE_LISTEN_URL', 'REDIS_URL'].includes(e.property) ? '(hidden)' : JSON.stringify(raw[e.property]);
+      const shown = SECRET_VARIABLES.has(e.property) ? '(hidden)' : JSON.stringify(raw[e.property]);
       return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
     });
     throw new ConfigError(`Invalid configuration: ${lines.join(' | ')}`);
