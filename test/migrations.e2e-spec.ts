@@ -5,7 +5,7 @@ import { run, tempDataDir } from './support/processes';
 import { testDatabaseKind } from './support/test-database';
 
 const TABLES = ['access_tokens', 'auth_failure_windows', 'authorization_codes', 'authorization_requests', 'browser_sessions', 'clients', 'consents', 'grants', 'refresh_tokens', 'revocation_audit', 'revocation_event_deliveries', 'revocation_event_listeners', 'users'];
-const FUNCTIONS = ['oauth_cleanup_authorizations', 'oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_exchange_code', 'oauth_notify_deleted', 'oauth_notify_invalidation', 'oauth_notify_revocation_event', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
+const FUNCTIONS = ['oauth_cleanup_authorizations', 'oauth_cleanup_batch', 'oauth_cleanup_registered_clients', 'oauth_cleanup_revoked_grants', 'oauth_exchange_code', 'oauth_notify_deleted', 'oauth_notify_invalidation', 'oauth_notify_revocation_event', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
 const LIFECYCLE_FUNCTIONS = ['oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
 const REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text, reason text, revoked_at timestamp with time zone)';
 const LANDED_REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text)';
@@ -89,11 +89,17 @@ describe('migrations', () => {
       expect(full.indexes).not.toContain('access_tokens_revoked_at_idx');
       expect(full.indexes).not.toContain('refresh_tokens_revoked_at_idx');
       expect(full.indexes).toContain('auth_failure_windows_ends_at_idx');
+      expect(full.indexes).toContain('clients_registered_at_idx');
 
       const shown = await run('npm', ['run', '--silent', 'migration:show'], db.env);
       for (const migration of OAUTH_MIGRATIONS) expect(shown.stdout).toMatch(new RegExp(`\\[X\\].*${migration.name}`));
 
       // Back one step at a time, checking what each down() restores.
+      await revertThrough('RegisteredClientCleanup1796398999277');
+      const beforeClientCleanup = await inspect();
+      expect(Object.keys(beforeClientCleanup.functions)).not.toContain('oauth_cleanup_registered_clients');
+      expect(beforeClientCleanup.indexes).not.toContain('clients_registered_at_idx');
+      expect(beforeClientCleanup.tables).toEqual(TABLES);
       await revertThrough('AuthFailureWindows1796395156226');
       expect((await inspect()).tables).toEqual(TABLES.filter((t) => t !== 'auth_failure_windows'));
       await revertThrough('RevocationOutcome1796391973873');

@@ -156,7 +156,7 @@ describe('POST /oauth2/register (RFC 7591, Matrix client registration rules)', (
     });
 
     it('is published as registration_endpoint', async () => {
-      const doc = await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json();
+      const doc = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
       expect(doc.registration_endpoint).toBe('http://localhost:3000/oauth2/register');
     });
   });
@@ -416,7 +416,7 @@ describe('POST /oauth2/register: abuse controls', () => {
     try {
       const res = await request(server.app.getHttpServer()).post(REGISTER).send(webClient());
       expect(res.status).toBe(404);
-      const doc = await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json();
+      const doc = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
       expect(doc).not.toHaveProperty('registration_endpoint');
     } finally {
       await server.close();

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
-import type { CreatedClient } from '../src/clients/clients.service';
+import { ClientsService, CreatedClient } from '../src/clients/clients.service';
+import { RegisteredClientCleanupService } from '../src/registration/registered-client-cleanup.service';
 import { TokenCleanupService } from '../src/grants/token-cleanup.service';
 import { hashToken } from '../src/grants/token-format';
 import type { IssuedGrant } from '../src/grants/tokens.service';
@@ -79,7 +80,7 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     const r = await runAdmin(['tokens:cleanup']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
-    expect(r.json).toEqual({ deleted_access_tokens: 3, deleted_refresh_tokens: 3, deleted_grants: 2, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(r.json).toEqual({ deleted_access_tokens: 3, deleted_refresh_tokens: 3, deleted_grants: 2, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_clients: 0 });
 
     expect(await exists(revokedLongAgo.grant_id)).toBe(false);
     expect(await db.counts(revokedLongAgo.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
@@ -216,7 +217,7 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     await calls.revoke(login.access_token, app);
     await backdate(login.grant_id, 20); // the earlier tests left grants 10 days old: they stay
     const r = await runAdmin(['tokens:cleanup'], { DATABASE_URL: testDatabaseUrl(), TOKEN_RETENTION_DAYS: '15' });
-    expect(r.json).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(r.json).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_clients: 0 });
     expect(await exists(login.grant_id)).toBe(false);
     const bad = await runAdmin(['tokens:cleanup', '--days', '3']);
     expect(bad.code).toBe(2);
@@ -235,5 +236,94 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     } finally {
       await scheduled.close();
     }
+  });
+
+  describe('unused dynamically registered clients (REGISTRATION_UNUSED_CLIENT_DAYS)', () => {
+    // Registered clients are backdated by at most 10 days and their tokens stay inside TOKEN_RETENTION_DAYS,
+    // so the token cleanup of this file and of other specs never sees anything of theirs.
+    const registerClient = async (daysAgo: number) => {
+      const { clientId } = await server.app.get(ClientsService).register({
+        tokenEndpointAuthMethod: 'none',
+        grantTypes: ['authorization_code', 'refresh_token'],
+        redirectUris: ['http://127.0.0.1/cb'],
+        responseTypes: ['code'],
+        applicationType: 'native',
+        metadata: { client_uri: 'https://app.example.org/' },
+      });
+      await server.pool.query(`UPDATE clients SET registered_at = now() - make_interval(days => $2), created_at = now() - make_interval(days => $2) WHERE client_id = $1`, [clientId, daysAgo]);
+      return clientId;
+    };
+    const clientExists = async (clientId: string) => (await server.pool.query('SELECT 1 FROM clients WHERE client_id = $1', [clientId])).rowCount === 1;
+    const grantCount = async (clientId: string) => (await server.pool.query('SELECT count(*)::int AS n FROM grants WHERE client_id = $1', [clientId])).rows[0].n;
+
+    it('tokens:cleanup deletes registered clients without a live grant for N days, with their dead grants and tokens, and keeps the audit trail', async () => {
+      const unused = await registerClient(10);
+      // A grant that ended 9 days ago: its tokens expired then (inside token retention, so only the client cleanup removes them).
+      const lapsed = await registerClient(10);
+      const lapsedLogin = await fx.login(lapsed);
+      await backdate(lapsedLogin.grant_id, 9);
+      // Revoked 9 days ago: nothing live since then.
+      const revoked = await registerClient(10);
+      const revokedLogin = await fx.login(revoked);
+      await calls.revoke(revokedLogin.access_token, { client_id: revoked, token_endpoint_auth_method: 'none', grant_types: [] });
+      await backdate(revokedLogin.grant_id, 9);
+
+      const r = await runAdmin(['tokens:cleanup'], { DATABASE_URL: testDatabaseUrl(), REGISTRATION_UNUSED_CLIENT_DAYS: '7' });
+      expect(r.code).toBe(0);
+      expect(r.json).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_clients: 3 });
+      for (const id of [unused, lapsed, revoked]) expect(await clientExists(id)).toBe(false);
+      expect(await grantCount(lapsed)).toBe(0);
+      expect(await db.counts(lapsedLogin.grant_id)).toEqual({ access: 0, refresh: 0, audit: 0 });
+      expect(await db.counts(revokedLogin.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
+    });
+
+    it('never deletes a registered client with a live grant, one in use within N days, a recent one, or a client an operator created', async () => {
+      // Registered long ago, logged in now: live.
+      const live = await registerClient(10);
+      const liveLogin = await fx.login(live);
+      // Its access token expired long ago, its refresh token is still good: the grant is live.
+      const refreshable = await registerClient(10);
+      const refreshableLogin = await fx.login(refreshable);
+      await server.pool.query(`UPDATE access_tokens SET expires_at = now() - interval '9 days' WHERE grant_id = $1`, [refreshableLogin.grant_id]);
+      // Its grant ended 5 days ago: inside the window.
+      const recentlyUsed = await registerClient(10);
+      const recentLogin = await fx.login(recentlyUsed);
+      await backdate(recentLogin.grant_id, 5);
+      // Registered 5 days ago, never used yet.
+      const recent = await registerClient(5);
+      // Created by an operator 10 days ago, never used.
+      const operator = (await fx.client('none')).client_id;
+      await server.pool.query(`UPDATE clients SET created_at = now() - interval '10 days' WHERE client_id = $1`, [operator]);
+
+      const small = await startTestServer({ REGISTRATION_UNUSED_CLIENT_DAYS: '7' });
+      try {
+        await small.app.get(RegisteredClientCleanupService).cleanup();
+      } finally {
+        await small.close();
+      }
+      for (const id of [live, refreshable, recentlyUsed, recent, operator]) expect(await clientExists(id)).toBe(true);
+      expect(await fx.grantState(liveLogin.grant_id)).toMatchObject({ grantRevoked: false, liveAccess: 1, liveRefresh: 1 });
+      // The kept client still works.
+      expect((await calls.refresh(refreshableLogin.refresh_token, { client_id: refreshable, token_endpoint_auth_method: 'none', grant_types: [] })).status).toBe(200);
+    });
+
+    (testDatabaseKind() === 'postgres' ? it : it.skip)('leaves a client that a grant is being created for (its row is locked) to the next run', async () => {
+      // Needs a second transaction open at the same time: the embedded database runs one at a time.
+      const busy = await registerClient(10);
+      const holder = await server.pool.connect();
+      const small = await startTestServer({ REGISTRATION_UNUSED_CLIENT_DAYS: '7' });
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT client_id FROM clients WHERE client_id = $1 FOR KEY SHARE', [busy]);
+        await small.app.get(RegisteredClientCleanupService).cleanup();
+        expect((await holder.query('SELECT 1 FROM clients WHERE client_id = $1', [busy])).rowCount).toBe(1);
+        await holder.query('COMMIT');
+        await small.app.get(RegisteredClientCleanupService).cleanup();
+        expect(await clientExists(busy)).toBe(false);
+      } finally {
+        holder.release();
+        await small.close();
+      }
+    });
   });
 });

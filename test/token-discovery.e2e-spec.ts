@@ -18,6 +18,7 @@ describe('discovery: what the token endpoint and introspection contribute (host 
         introspection_endpoint: 'https://auth.example.com/oauth2/introspect',
         // Only confidential clients may introspect: no `none`.
         introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        registration_endpoint: 'https://auth.example.com/oauth2/register',
         response_modes_supported: ['query', 'fragment'],
         response_types_supported: ['code'],
         revocation_endpoint: 'https://auth.example.com/oauth2/revoke',
