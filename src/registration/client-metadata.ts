@@ -121,7 +121,7 @@ function checkRedirectUri(value: unknown, field: string, applicationType: Applic
     throw redirectError(`${field} must be an absolute URI of at most ${MAX_URI_LENGTH} characters, percent-encoded as RFC 3986 requires.`);
   }
   // RFC 6749 §3.1.2: the redirection endpoint URI MUST NOT include a fragment component.
-  if (value.includes('#')) throw redirectError(`${field} must not contain a fragment (RFC 6749 §3.1.2).`);
+  if (value.includes('#')) throw redirectError(`${field} must not contain a fragment (RFC 6749 section 3.1.2).`);
   const match = SCHEME.exec(value);
   if (!match) throw redirectError(`${field} must be an absolute URI with a scheme.`);
   const scheme = match[1].toLowerCase();
@@ -143,12 +143,12 @@ function checkRedirectUri(value: unknown, field: string, applicationType: Applic
 
   if (scheme === 'http') {
     // RFC 8252 §7.3: loopback only, and registered without a port: any port is accepted at authorization.
-    if (authority === null) throw redirectError(`${field} must be an http URL on the loopback interface (http://127.0.0.1/…).`);
+    if (authority === null) throw redirectError(`${field} must be an http URL on the loopback interface (http://127.0.0.1/callback).`);
     if (authority.includes('@')) throw redirectError(`${field} must not contain a user name or password.`);
     const host = authority.replace(/:\d*$/, '');
     if (!LOOPBACK_HOSTS.has(authority)) {
-      if (LOOPBACK_HOSTS.has(host)) throw redirectError(`${field} must be registered without a port; any port is accepted at authorization (RFC 8252 §7.3).`);
-      throw redirectError(`${field} may use http only on localhost, 127.0.0.1 or [::1] (RFC 8252 §7.3); use https otherwise.`);
+      if (LOOPBACK_HOSTS.has(host)) throw redirectError(`${field} must be registered without a port; any port is accepted at authorization (RFC 8252 section 7.3).`);
+      throw redirectError(`${field} may use http only on localhost, 127.0.0.1 or [::1] (RFC 8252 section 7.3); use https otherwise.`);
     }
     parse();
     return value;
@@ -156,7 +156,7 @@ function checkRedirectUri(value: unknown, field: string, applicationType: Applic
 
   // RFC 8252 §7.1: a private-use scheme, the reverse domain name of a host the client controls.
   if (authority !== null) {
-    throw redirectError(`${field} must not have an authority: a private-use scheme URI is written like com.example.app:/callback, not com.example.app://callback (RFC 8252 §7.1).`);
+    throw redirectError(`${field} must not have an authority: a private-use scheme URI is written like com.example.app:/callback, not com.example.app://callback (RFC 8252 section 7.1).`);
   }
   const domain = scheme.split('.').reverse().join('.');
   if (!scheme.includes('.') || !isHostUnder(domain, clientHost)) {
