@@ -29,6 +29,25 @@ export function preflightHeaders(cors: OAuthCorsOptions, methods = 'POST, OPTION
   };
 }
 
+/** Sets the headers every answer of an endpoint carries: RFC 6749 §5.1 no-store, and CORS. */
+export function endpointHeaders(cors: OAuthCorsOptions): (req: Request, res: Response) => void {
+  const anyOrigin = cors.origins.includes('*');
+  const allowed = new Set(cors.origins);
+  return (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+    if (anyOrigin) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+    } else {
+      res.setHeader('Vary', 'Origin');
+      const origin = req.headers.origin;
+      if (origin && allowed.has(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
+    }
+    // Browsers hide WWW-Authenticate from scripts unless it is exposed.
+    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+  };
+}
+
 /**
  * Runs first on an OAuth endpoint: headers every answer carries (RFC 6749 §5.1 no-store, CORS), then the
  * raw body of the endpoint's kind (a form, or JSON). Built once per module with its options; per request it
@@ -41,22 +60,11 @@ export function oauthEndpointMiddleware(
   methods: readonly string[] = ['POST'],
   body: OAuthBodyKind = 'form',
 ): (req: Request, res: Response, next: NextFunction) => void {
-  const anyOrigin = cors.origins.includes('*');
-  const allowed = new Set(cors.origins);
+  const setHeaders = endpointHeaders(cors);
   const allow = [...methods, 'OPTIONS'].join(', ');
   const answers: EndpointAnswers = Object.freeze({ allow, preflight: Object.freeze(preflightHeaders(cors, allow)), usage: `Use ${methods.join(' or ')} to ${purpose}.` });
   return (req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Pragma', 'no-cache');
-    if (anyOrigin) {
-      res.setHeader('Access-Control-Allow-Origin', '*');
-    } else {
-      res.setHeader('Vary', 'Origin');
-      const origin = req.headers.origin;
-      if (origin && allowed.has(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
-    }
-    // Browsers hide WWW-Authenticate from scripts unless it is exposed.
-    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    setHeaders(req, res);
     (req as EndpointRequest)[ENDPOINT_ANSWERS] = answers;
     beforeHeaders(res, () => {
       // Express's weak ETag has no use on a no-store answer (RFC 6749 §5.1) and only adds bytes.

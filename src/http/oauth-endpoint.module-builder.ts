@@ -12,9 +12,11 @@ import {
   RequestMethod,
   Type,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { OAuthEndpointOptions, ResolvedOAuthEndpointOptions } from './oauth-endpoint-options.interface';
-import { oauthEndpointMiddleware } from './oauth-endpoint.middleware';
+import { hostBodyParserErrorHandler } from './host-body-parser-errors';
+import { endpointHeaders, oauthEndpointMiddleware } from './oauth-endpoint.middleware';
+import type { OAuthErrorCode } from './oauth.exception';
 import type { OAuthBodyKind } from './request-body';
 import { AuthorizationServerMetadataContributor } from './metadata-contributor.decorator';
 import type { MetadataContext, MetadataContributor } from './metadata-contributor.interface';
@@ -35,6 +37,8 @@ export interface OAuthEndpointModuleSpec<O extends OAuthEndpointOptions, R exten
   methods?: readonly string[];
   /** What the endpoint's POST carries: an RFC 6749 form (default) or a JSON object (RFC 7591 registration). */
   body?: OAuthBodyKind;
+  /** The error code of an unreadable body; default `invalid_request` (RFC 7591 registration: `invalid_client_metadata`). */
+  bodyErrorCode?: OAuthErrorCode;
   /** Injection token of the resolved options (defaults filled in, computed once). */
   optionsToken: symbol;
   /** The module's own options beyond path and CORS, defaults filled in. */
@@ -114,7 +118,10 @@ export function defineOAuthEndpointModule<O extends OAuthEndpointOptions, R exte
   Object.defineProperty(Contributor, 'name', { value: `${spec.name}MetadataContributor` });
 
   class EndpointModule extends ConfigurableModuleClass implements NestModule {
-    constructor(@Inject(spec.optionsToken) private readonly options: R) {
+    constructor(
+      @Inject(spec.optionsToken) private readonly options: R,
+      private readonly adapterHost: HttpAdapterHost,
+    ) {
       super();
     }
 
@@ -129,6 +136,13 @@ export function defineOAuthEndpointModule<O extends OAuthEndpointOptions, R exte
     configure(consumer: MiddlewareConsumer): void {
       const cors = { origins: this.options.corsOrigins, maxAgeSeconds: this.options.corsMaxAgeSeconds };
       consumer.apply(oauthEndpointMiddleware(cors, spec.purpose, spec.methods, spec.body)).forRoutes({ path: this.options.path, method: RequestMethod.ALL });
+      // Installed now, after the host's body parsers and before Nest's own error handler: see hostBodyParserErrorHandler.
+      const adapter = this.adapterHost?.httpAdapter;
+      if (adapter?.getType() === 'express') {
+        (adapter.getInstance() as { use(handler: unknown): void }).use(
+          hostBodyParserErrorHandler(this.options.path, spec.body ?? 'form', spec.bodyErrorCode ?? 'invalid_request', endpointHeaders(cors)),
+        );
+      }
     }
   }
 

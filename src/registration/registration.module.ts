@@ -15,6 +15,7 @@ const definition = defineOAuthEndpointModule<RegistrationModuleOptions, Resolved
   defaultPath: 'oauth2/register',
   purpose: 'register a client',
   body: 'json',
+  bodyErrorCode: 'invalid_client_metadata',
   optionsToken: REGISTRATION_OPTIONS,
   resolve: (options) => ({
     confidentialClients: options.confidentialClients ?? false,

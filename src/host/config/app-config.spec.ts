@@ -91,6 +91,34 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@x' })).toThrow(/^(?!.*hunter2)/s);
   });
 
+  it('serves registration by default (public clients, open, 10 per address an hour, unused clients kept 30 days), and reads its settings', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com' }).registration).toEqual({
+      path: 'oauth2/register',
+      corsOrigins: ['https://app.example.com'],
+      corsMaxAgeSeconds: 600,
+      confidentialClients: false,
+      initialAccessToken: undefined,
+      rateLimit: { perAddress: 10, windowSeconds: 3600 },
+      unusedClientDays: 30,
+    });
+    const set = loadConfig({
+      REGISTRATION_PATH: '/register/',
+      REGISTRATION_CONFIDENTIAL_CLIENTS: 'true',
+      REGISTRATION_INITIAL_ACCESS_TOKEN: 'a-long-operator-token-0123',
+      REGISTRATION_RATE_LIMIT: '0',
+      REGISTRATION_RATE_LIMIT_WINDOW_SECONDS: '60',
+      REGISTRATION_UNUSED_CLIENT_DAYS: '7',
+    }).registration;
+    expect(set).toMatchObject({ path: '/register/', confidentialClients: true, initialAccessToken: 'a-long-operator-token-0123', rateLimit: { perAddress: 0, windowSeconds: 60 }, unusedClientDays: 7 });
+    expect(loadConfig({ REGISTRATION_ENABLED: 'false' }).registration).toBeNull();
+    expect(() => loadConfig({ REGISTRATION_PATH: 'oauth2/revoke' })).toThrow(/must differ/);
+  });
+
+  it('refuses a short or malformed REGISTRATION_INITIAL_ACCESS_TOKEN without echoing it', () => {
+    expect(() => loadConfig({ REGISTRATION_INITIAL_ACCESS_TOKEN: 'short-secret' })).toThrow(/^(?!.*short-secret).*REGISTRATION_INITIAL_ACCESS_TOKEN=\(hidden\)/s);
+    expect(() => loadConfig({ REGISTRATION_INITIAL_ACCESS_TOKEN: 'has spaces in it, and is long' })).toThrow(/REGISTRATION_INITIAL_ACCESS_TOKEN/);
+  });
+
   it('refuses equal access and refresh prefixes', () => {
     expect(() => loadConfig({ ACCESS_TOKEN_PREFIX: 'tok_', REFRESH_TOKEN_PREFIX: 'tok_' })).toThrow('must differ');
   });
