@@ -204,6 +204,8 @@ describe('POST /oauth2/register (RFC 7591, Matrix client registration rules)', (
       ['web: userinfo', webClient({ redirect_uris: ['https://user:pw@app.element.example.org/cb'] }), /must not contain a user name or password/],
       ['web: userinfo hiding another host', webClient({ redirect_uris: ['https://app.element.example.org@evil.com/cb'] }), /must not contain a user name or password/],
       ['web: relative', webClient({ redirect_uris: ['/cb'] }), /must be an absolute URI with a scheme/],
+      ['web: an empty authority (https:///host)', webClient({ redirect_uris: ['HTTPS:///app.element.example.org/cb'] }), /must name its host plainly/],
+      ['web: a percent-encoded host', webClient({ redirect_uris: ['https://app.el%65ment.example.org/cb'] }), /must name its host plainly/],
       ['web: a space', webClient({ redirect_uris: [' https://app.element.example.org/cb'] }), /must be an absolute URI of at most/],
       ['web: a backslash', webClient({ redirect_uris: ['https://evil.com\\@app.element.example.org/'] }), /must be an absolute URI of at most/],
       ['web: javascript:', webClient({ redirect_uris: ['javascript:alert(1)'] }), /must be an https URL: a web client/],

@@ -85,7 +85,10 @@ function checkHttpsUri(value: string, field: string, fail: (d: string) => Client
   } catch {
     throw fail(`${field} must be an absolute https URL.`);
   }
-  if (!url.hostname) throw fail(`${field} must name a host.`);
+  // The host as written must be the host as parsed: `https:///host`, `https://ex%61mple.org` and the like
+  // are refused rather than normalised, since the string is stored and compared as registered.
+  const writtenHost = authority.replace(/:\d*$/, '').toLowerCase();
+  if (!url.hostname || writtenHost !== url.hostname) throw fail(`${field} must name its host plainly: https://host[:port]/path.`);
   return url.hostname;
 }
 
