@@ -307,6 +307,16 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
       expect((await calls.refresh(refreshableLogin.refresh_token, { client_id: refreshable, token_endpoint_auth_method: 'none', grant_types: [] })).status).toBe(200);
     });
 
+    it('are deleted inside the app too, every TOKEN_CLEANUP_INTERVAL_SECONDS', async () => {
+      const unused = await registerClient(10);
+      const scheduled = await startTestServer({ TOKEN_CLEANUP_INTERVAL_SECONDS: '1', REGISTRATION_UNUSED_CLIENT_DAYS: '7' });
+      try {
+        await waitFor(async () => !(await clientExists(unused)), 15000, 'the scheduled cleanup to delete the unused registered client');
+      } finally {
+        await scheduled.close();
+      }
+    });
+
     (testDatabaseKind() === 'postgres' ? it : it.skip)('leaves a client that a grant is being created for (its row is locked) to the next run', async () => {
       // Needs a second transaction open at the same time: the embedded database runs one at a time.
       const busy = await registerClient(10);
