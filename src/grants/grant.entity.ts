@@ -9,6 +9,7 @@ export const REVOCATION_REASONS = [
   'admin', // an operator, through the admin CLI
   'refresh_token_reuse', // a consumed refresh token came back (RFC 9700 §4.14.2)
   'authorization_code_reuse', // an authorization code was presented a second time (RFC 6749 §4.1.2)
+  'user_disabled', // an operator disabled the local user whose grant it was (user:disable)
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 

@@ -19,6 +19,7 @@ import { RevocationService } from '../../revocation/revocation.service';
 import { TokenCleanupService } from '../../grants/token-cleanup.service';
 import { TokenIssueError, TokensService } from '../../grants/tokens.service';
 import { AppModule } from '../app.module';
+import { UserInputError, UsersService } from '../../login/users.service';
 
 /** A mistake in what the operator typed: told on stderr, exit code 2. */
 class UsageError extends Error {}
@@ -30,6 +31,7 @@ interface Services {
   cleanup: TokenCleanupService;
   /** Null when registration is off (REGISTRATION_ENABLED=false). */
   registeredClients: RegisteredClientCleanupService | null;
+  users: UsersService;
 }
 
 type Flags = Record<string, string | undefined>;
@@ -37,6 +39,8 @@ interface Command {
   flags: string[];
   required: string[];
   run(services: Services, flags: Flags): Promise<object>;
+  /** Read before the application starts: a secret that must never be in argv (ps, shell history). */
+  stdin?: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -125,6 +129,25 @@ const COMMANDS: Record<string, Command> = {
       return { grant_id: f.grant!.toLowerCase(), revoked };
     },
   },
+  'user:create': {
+    flags: ['username'],
+    required: ['username'],
+    stdin: true,
+    async run({ users }, f) {
+      const user = await users.create(f.username!, f.stdin!);
+      return { subject: user.id, username: user.username };
+    },
+  },
+  'user:disable': {
+    flags: ['username'],
+    required: ['username'],
+    async run({ users, revocation }, f) {
+      // Every live grant of the user is revoked through the revocation service: audit row and event each.
+      const disabled = await users.disable(f.username!, (grantId) => revocation.revokeGrant(grantId, 'user_disabled'));
+      if (!disabled) throw new UserInputError(`There is no user ${JSON.stringify(f.username)}.`);
+      return { subject: disabled.id, username: disabled.username, disabled: true, revoked_grants: disabled.revokedGrants, ended_sessions: disabled.endedSessions };
+    },
+  },
   'tokens:cleanup': {
     flags: [],
     required: [],
@@ -145,6 +168,8 @@ const USAGE = `usage: nestjs-oauth2-revocation <command> [flags]     (in this re
   client:delete --id <client_id>            (with its grants and tokens; audit rows stay)
   token:issue --client <client_id> [--subject <sub>] [--scope <space separated>] [--access-ttl <seconds>]
   grant:revoke --grant <grant_id>
+  user:create --username <name>        (the password is read from standard input)
+  user:disable --username <name>
   tokens:cleanup
   help                             this text (also --help)
 Every command also takes:
@@ -208,6 +233,24 @@ export function checkDatabaseConfigured(settings: DatabaseSettings, database: Da
 }
 
 /**
+ * The password for user:create, from standard input: everything up to the first line break (a piped
+ * `printf '%s\n'`, or a line typed at a terminal, which echoes it: pipe it from a password manager instead).
+ */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Password (input is visible; end with Enter): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (process.stdin.isTTY && chunk.includes(10)) break;
+    if (Buffer.concat(chunks).length > 16 * 1024) break;
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const line = text.split(/\r?\n/, 1)[0];
+  if (!line) throw new UsageError('user:create reads the password from standard input, e.g. printf \'%s\\n\' "$PASSWORD" | npm run --silent admin -- user:create --username alice');
+  return line;
+}
+
+/**
  * The services of the same application the server runs (AppModule, same configuration), without HTTP:
  * options, services and RevocationEvents listeners are the very objects the server would use.
  */
@@ -225,6 +268,7 @@ async function openServices(db: OpenedDatabase, config: ReturnType<typeof loadCo
       revocation: app.get(RevocationService),
       cleanup: app.get(TokenCleanupService),
       registeredClients: config.registration ? app.get(RegisteredClientCleanupService) : null,
+      users: app.get(UsersService),
     },
   };
 }
@@ -239,6 +283,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const { command, flags, database } = parsed;
+    if (command.stdin) flags.stdin = await readPassword();
     const config = loadConfig(environmentWith(hostEnvironment(), database));
     checkDatabaseConfigured(config.database, database);
     const db = await openDatabase(config.database, 'tool');
@@ -249,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof ClientInputError || err instanceof TokenIssueError || err instanceof ConfigError || err instanceof DatabaseStartupError || err instanceof NoDatabaseError;
+    const known = err instanceof UsageError || err instanceof UserInputError || err instanceof ClientInputError || err instanceof TokenIssueError || err instanceof ConfigError || err instanceof DatabaseStartupError || err instanceof NoDatabaseError;
     process.stderr.write(`error: ${known ? (err as Error).message : `unexpected failure: ${(err as Error).message}`}\n`);
     return err instanceof UsageError ? 2 : 1;
   } finally {

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { hashPassword, verifyPassword } from './password-hash';
+
+/** Local usernames: lower case, as Matrix localparts are (letters, digits and `._=-`), 1 to 64 characters. */
+export const USERNAME_PATTERN = /^[a-z0-9._=-]{1,64}$/;
+/** OWASP ASVS 2.1.1/2.1.2: at least 8 characters; bounded so that hashing stays cheap to ask for. */
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 1024;
+
+/** Bad input to user:create or the sign-up form; the message says what to send instead. */
+export class UserInputError extends Error {
+  override name = 'UserInputError';
+}
+
+export interface LocalUser {
+  /** The subject of the grants this user makes. */
+  id: string;
+  username: string;
+}
+
+export interface DisabledUser extends LocalUser {
+  /** Browser sessions this call ended. */
+  endedSessions: number;
+}
+
+/** Usernames are compared in lower case; surrounding spaces (a phone keyboard's) are not part of one. */
+export function normalizeUsername(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+/**
+ * Local accounts of the built-in login. Passwords are scrypt hashes (password-hash.ts); an unknown or
+ * disabled username costs the same hash computation as a wrong password, so the time of an answer does
+ * not tell whether a username exists.
+ */
+@Injectable()
+export class UsersService {
+  /** A hash of a random password, to verify against when there is no user: the same work as a real check. */
+  private dummyHash?: Promise<string>;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async create(username: string, password: string): Promise<LocalUser> {
+    const name = normalizeUsername(username);
+    if (!USERNAME_PATTERN.test(name)) {
+      throw new UserInputError('The username must be 1 to 64 characters: lower-case letters, digits, and . _ = -');
+    }
+    checkPassword(password);
+    const hash = await hashPassword(password);
+    const rows: Array<{ id: string; username: string }> = await this.dataSource.query(
+      `INSERT INTO users (username, password_hash) VALUES ($1, $2) ON CONFLICT (username) DO NOTHING RETURNING id, username`,
+      [name, hash],
+    );
+    if (rows.length === 0) throw new UserInputError(`The username ${JSON.stringify(name)} is taken.`);
+    return { id: rows[0].id, username: rows[0].username };
+  }
+
+  /** The user whose password this is, or null: unknown, disabled and wrong password alike, after equal work. */
+  async authenticate(username: string, password: string): Promise<LocalUser | null> {
+    const name = normalizeUsername(username);
+    const rows: Array<{ id: string; username: string; password_hash: string }> =
+      USERNAME_PATTERN.test(name) && password.length <= PASSWORD_MAX_LENGTH
+        ? await this.dataSource.query(`SELECT id, username, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL`, [name])
+        : [];
+    const user = rows[0];
+    const ok = await verifyPassword(password.slice(0, PASSWORD_MAX_LENGTH), user?.password_hash ?? (await this.dummy()));
+    return user && ok ? { id: user.id, username: user.username } : null;
+  }
+
+  /** A live (not disabled) user by id: a browser session is only good while its user is. */
+  async findActive(id: string): Promise<LocalUser | null> {
+    const rows: LocalUser[] = await this.dataSource.query(`SELECT id, username FROM users WHERE id = $1 AND disabled_at IS NULL`, [id]);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Disables a user and ends their browser sessions (one transaction), then revokes every live grant whose
+   * subject they are through `revokeGrant` (the revocation service: audit row and event per grant). Null
+   * when there is no such user. Disabling first means no new grant can start for them meanwhile.
+   */
+  async disable(username: string, revokeGrant: (grantId: string) => Promise<boolean>): Promise<(DisabledUser & { revokedGrants: number }) | null> {
+    const name = normalizeUsername(username);
+    const disabled = await this.dataSource.transaction(async (m) => {
+      const users: LocalUser[] = await m.query(`UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE username = $1 RETURNING id, username`, [name]);
+      if (users.length === 0) return null;
+      const ended: unknown[] = await m.query(`UPDATE browser_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL RETURNING id`, [users[0].id]);
+      return { ...users[0], endedSessions: ended.length };
+    });
+    if (!disabled) return null;
+    const grants: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM grants WHERE subject = $1 AND revoked_at IS NULL`, [disabled.id]);
+    let revokedGrants = 0;
+    for (const g of grants) if (await revokeGrant(g.id)) revokedGrants++;
+    return { ...disabled, revokedGrants };
+  }
+
+  private dummy(): Promise<string> {
+    return (this.dummyHash ??= hashPassword(randomBytes(16).toString('base64url')));
+  }
+}
+
+export function checkPassword(password: string): void {
+  if (password.length < PASSWORD_MIN_LENGTH) throw new UserInputError(`The password must be at least ${PASSWORD_MIN_LENGTH} characters.`);
+  if (password.length > PASSWORD_MAX_LENGTH) throw new UserInputError(`The password must be at most ${PASSWORD_MAX_LENGTH} characters.`);
+}
