@@ -321,3 +321,56 @@ describe('built-in login: no user enumeration, brute force', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429]);
   });
 });
+
+describe('built-in login: sign-up (prompt=create) and cookies under an https issuer', () => {
+  let open: LoginHarness;
+  let closed: LoginHarness;
+  beforeAll(async () => {
+    open = await startLoginHarness({ selfRegistration: true }, 'https://auth.example.com');
+    closed = await startLoginHarness({});
+  });
+  afterAll(async () => {
+    await open.close();
+    await closed.close();
+  });
+
+  it('prompt=create shows the sign-up form when self-registration is on; the new account signs in and reaches consent', async () => {
+    const clientId = await open.client();
+    const b = new TestBrowser(open.url);
+    const form = await open.authorize(b, clientId, { prompt: 'create' });
+    expect(title(form)).toBe('Create an account');
+    const username = `new-${Date.now().toString(36)}`;
+    const mismatch = await b.submit(form, { username, password: 'a new password', confirm: 'another password' });
+    expect(text(mismatch.doc.querySelector('.error'))).toBe('The two passwords differ.');
+    const consent = await b.submit(mismatch, { username, password: 'a new password', confirm: 'a new password' });
+    expect(title(consent)).toBe('Allow access?');
+    const { rows } = await open.pool.query('SELECT password_hash FROM users WHERE username = $1', [username]);
+    expect(rows[0].password_hash).toMatch(/^scrypt\$/);
+    await b.submit(consent, {}, { name: 'decision', value: 'allow' });
+    codeOf(b);
+  });
+
+  it('under an https issuer the cookies are Secure and __Host- prefixed (no sibling subdomain can set them)', async () => {
+    const clientId = await open.client();
+    const user = await open.user();
+    const b = new TestBrowser(open.url);
+    const login = await open.authorize(b, clientId);
+    const csrfCookie = b.answers.at(-1)!.headers.getSetCookie()[0];
+    expect(csrfCookie).toMatch(/^__Host-oauth_csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+    await b.submit(login, { username: user.username, password: PASSWORD });
+    const session = b.answers.at(-1)!.headers.getSetCookie().find((c) => c.startsWith('__Host-oauth_session='))!;
+    expect(session).toMatch(/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/);
+  });
+
+  it('prompt=create shows the login form when self-registration is off, and a sign-up POST is refused', async () => {
+    const clientId = await closed.client();
+    const b = new TestBrowser(closed.url);
+    const page = await closed.authorize(b, clientId, { prompt: 'create' });
+    expect(title(page)).toBe('Sign in');
+    expect(page.doc.querySelector('a[href*="screen=signup"]')).toBeNull();
+    const refused = await b.submit(page, { step: 'signup', username: 'mallory', password: 'mallory password', confirm: 'mallory password' });
+    expect(refused.status).toBe(404);
+    const { rows } = await closed.pool.query(`SELECT 1 FROM users WHERE username = 'mallory'`);
+    expect(rows).toHaveLength(0);
+  });
+});
