@@ -59,7 +59,7 @@ describe('admin CLI: local users of the built-in login', () => {
     const r = await adminWithInput(['user:create', '--username', username.toUpperCase()], 'second password 2\n');
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/is taken/);
-  });
+  }, 60000);
 
   it('user:disable revokes every live grant of the user (audit rows, reason user_disabled) and ends their browser sessions', async () => {
     const username = uniqueId('dave');
@@ -96,5 +96,5 @@ describe('admin CLI: local users of the built-in login', () => {
     // Disabling again changes nothing and says so.
     const again = await adminWithInput(['user:disable', '--username', username], '');
     expect(again.json).toEqual({ subject, username, disabled: true, revoked_grants: 0, ended_sessions: 0 });
-  });
+  }, 120000); // seven CLI runs, each a process that opens the application
 });

@@ -25,7 +25,7 @@ async function signIn(b: TestBrowser, page: Page, username: string, password = P
 describe('built-in login: pages, sessions, consent', () => {
   let h: LoginHarness;
   beforeAll(async () => {
-    h = await startLoginHarness({ failureLimits: { perUsernameAddress: 1000, perAddress: 1000 } });
+    h = await startLoginHarness({ LOGIN_FAILURES_PER_USERNAME_ADDRESS: '1000', LOGIN_FAILURES_PER_ADDRESS: '1000' });
   });
   afterAll(() => h.close());
 
@@ -33,7 +33,8 @@ describe('built-in login: pages, sessions, consent', () => {
     const clientId = await h.client({ client_name: 'Element', client_uri: 'https://element.example', logo_uri: 'https://element.example/logo.png', tos_uri: 'https://element.example/tos', policy_uri: 'https://element.example/privacy' });
     const user = await h.user();
     const b = new TestBrowser(h.url);
-    const login = await h.authorize(b, clientId, { scope: 'urn:matrix:client:api:* urn:matrix:client:device:AABBCC' });
+    const login = await h.authorize(b, clientId, { scope: 'urn:matrix:client:api:* urn:matrix:client:device:AABBCC', state: 'state-1' });
+    const verifier = h.lastVerifier!;
     expect(login.status).toBe(200);
     expect(text(login.doc.querySelector('main p'))).toContain('Element');
     const consent = await signIn(b, login, user.username);
@@ -48,7 +49,22 @@ describe('built-in login: pages, sessions, consent', () => {
     expect(links).toEqual(expect.arrayContaining(['https://element.example/', 'https://element.example/tos', 'https://element.example/privacy']));
 
     await b.submit(consent, {}, { name: 'decision', value: 'allow' });
-    codeOf(b);
+    const code = codeOf(b);
+    const back = new URL(b.clientRedirect!);
+    expect(`${back.origin}${back.pathname}`).toBe(h.redirectUri);
+    expect(back.searchParams.get('state')).toBe('state-1');
+    expect(back.searchParams.get('iss')).toBe('http://localhost:3000');
+    // The code is good at the token endpoint, for a grant whose subject is the user.
+    const token = await fetch(`${h.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: h.redirectUri, client_id: clientId, code_verifier: verifier }),
+    });
+    expect(token.status).toBe(200);
+    const { grant_id: _ignored, ...tokens } = (await token.json()) as Record<string, unknown>;
+    expect(tokens).toMatchObject({ token_type: 'Bearer', access_token: expect.stringMatching(/^oat_/), refresh_token: expect.stringMatching(/^ort_/) });
+    const { rows: grants } = await h.pool.query('SELECT subject, scope FROM grants WHERE client_id = $1', [clientId]);
+    expect(grants).toEqual([{ subject: user.id, scope: 'urn:matrix:client:api:* urn:matrix:client:device:AABBCC' }]);
     const { rows: consents } = await h.pool.query('SELECT scope FROM consents WHERE subject = $1 AND client_id = $2', [user.id, clientId]);
     expect(consents).toEqual([{ scope: ['urn:matrix:client:api:*', 'urn:matrix:client:device:AABBCC'].sort() }]);
   });
@@ -266,7 +282,7 @@ describe('built-in login: pages, sessions, consent', () => {
 describe('built-in login: no user enumeration, brute force', () => {
   let h: LoginHarness;
   beforeAll(async () => {
-    h = await startLoginHarness({ failureLimits: { perUsernameAddress: 3, perAddress: 6, windowSeconds: 300 } });
+    h = await startLoginHarness({ LOGIN_FAILURES_PER_USERNAME_ADDRESS: '3', LOGIN_FAILURES_PER_ADDRESS: '6', LOGIN_FAILURE_WINDOW_SECONDS: '300' });
   });
   afterAll(() => h.close());
 
@@ -326,8 +342,8 @@ describe('built-in login: sign-up (prompt=create) and cookies under an https iss
   let open: LoginHarness;
   let closed: LoginHarness;
   beforeAll(async () => {
-    open = await startLoginHarness({ selfRegistration: true }, 'https://auth.example.com');
-    closed = await startLoginHarness({});
+    open = await startLoginHarness({ LOGIN_SELF_REGISTRATION: 'true', ISSUER: 'https://auth.example.com' });
+    closed = await startLoginHarness();
   });
   afterAll(async () => {
     await open.close();

@@ -10,6 +10,7 @@ import { OAuthCoreModule } from '../core/oauth-core.module';
 import { IntrospectionModule } from '../introspection/introspection.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { RegistrationModule } from '../registration/registration.module';
+import { LoginModule } from '../login/login.module';
 import { RevocationModule } from '../revocation/revocation.module';
 import { TokenEndpointModule } from '../token-endpoint/token-endpoint.module';
 
@@ -42,6 +43,8 @@ export class AppModule {
         IntrospectionModule.forRoot(config.introspection),
         AuthorizationModule.forRoot(config.authorization),
         ...(config.registration ? [RegistrationModule.forRoot(config.registration)] : []),
+        // The built-in login step: local accounts, login and consent pages, at LOGIN_PATH.
+        LoginModule.forRoot(config.login),
         // Feature modules add their own fields to the document; this host adds none of its own.
         DiscoveryModule.forRoot(config.discovery),
       ],

@@ -1,11 +1,13 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { AuthorizationRequestError } from '../authorization/authorization-request.error';
+import { AuthorizationService } from '../authorization/authorization.service';
 import type { AuthorizationDenial, PendingAuthorization } from '../authorization/pending-authorization.interface';
 import { BrowserSession, BrowserSessionsService } from './browser-sessions.service';
 import { ConsentsService } from './consents.service';
 import { FormTokens } from './form-tokens';
 import type { LoginAuthorizationSteps } from './login-authorization.interface';
-import { AUTHORIZATION_STEPS, LOGIN_FAILURE_LIMITER, LOGIN_OPTIONS } from './login.constants';
+import { LOGIN_FAILURE_LIMITER, LOGIN_OPTIONS } from './login.constants';
 import type { ResolvedLoginOptions } from './login-options.interface';
 import type { ClientView, ErrorView } from './login-pages';
 import type { LoginThrottle } from './login-throttle';
@@ -33,10 +35,6 @@ export const REQUEST_GONE: ErrorView = {
 
 export const SIGNUP_CLOSED: ErrorView = { heading: 'Sign-up is closed', message: 'This server does not let people create accounts. Ask its operator for one.' };
 
-/** The login step's error answer, thrown by the authorization service when a request is no longer pending. */
-function isRequestGone(err: unknown): boolean {
-  return err instanceof Error && err.name === 'AuthorizationRequestError';
-}
 
 /**
  * The built-in login step (issue 13, "Who the user is"): which page a browser sees for a pending
@@ -64,7 +62,7 @@ export class LoginService implements OnModuleInit {
    */
   onModuleInit(): void {
     try {
-      this.authorizations = this.moduleRef.get<LoginAuthorizationSteps>(AUTHORIZATION_STEPS, { strict: false });
+      this.authorizations = this.moduleRef.get(AuthorizationService, { strict: false });
     } catch {
       throw new Error('LoginModule needs the authorization endpoint: import AuthorizationModule in the same app');
     }
@@ -205,7 +203,7 @@ export class LoginService implements OnModuleInit {
     try {
       return { kind: 'redirect', url: await this.authorizations.complete(pending.id, { subject: session.userId, scope: pending.scope }) };
     } catch (err) {
-      if (isRequestGone(err)) return { kind: 'error', status: 400, view: REQUEST_GONE };
+      if (err instanceof AuthorizationRequestError) return { kind: 'error', status: 400, view: REQUEST_GONE };
       throw err;
     }
   }
@@ -214,7 +212,7 @@ export class LoginService implements OnModuleInit {
     try {
       return { kind: 'redirect', url: await this.authorizations.deny(pending.id, error) };
     } catch (err) {
-      if (isRequestGone(err)) return { kind: 'error', status: 400, view: REQUEST_GONE };
+      if (err instanceof AuthorizationRequestError) return { kind: 'error', status: 400, view: REQUEST_GONE };
       throw err;
     }
   }

@@ -83,10 +83,17 @@ export class UsersService {
   async disable(username: string, revokeGrant: (grantId: string) => Promise<boolean>): Promise<(DisabledUser & { revokedGrants: number }) | null> {
     const name = normalizeUsername(username);
     const disabled = await this.dataSource.transaction(async (m) => {
-      const users: LocalUser[] = await m.query(`UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE username = $1 RETURNING id, username`, [name]);
+      // As SELECTs: TypeORM answers a bare UPDATE … RETURNING with [rows, count].
+      const users: LocalUser[] = await m.query(
+        `WITH u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE username = $1 RETURNING id, username) SELECT * FROM u`,
+        [name],
+      );
       if (users.length === 0) return null;
-      const ended: unknown[] = await m.query(`UPDATE browser_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL RETURNING id`, [users[0].id]);
-      return { ...users[0], endedSessions: ended.length };
+      const [{ n }]: Array<{ n: number }> = await m.query(
+        `WITH s AS (UPDATE browser_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL RETURNING 1) SELECT count(*)::int AS n FROM s`,
+        [users[0].id],
+      );
+      return { ...users[0], endedSessions: n };
     });
     if (!disabled) return null;
     const grants: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM grants WHERE subject = $1 AND revoked_at IS NULL`, [disabled.id]);

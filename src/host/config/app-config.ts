@@ -11,6 +11,7 @@ import type { TokenEndpointModuleOptions } from '../../token-endpoint/token-endp
 import type { IntrospectionModuleOptions } from '../../introspection/introspection.module';
 import type { AuthorizationModuleOptions } from '../../authorization/authorization-options.interface';
 import type { RegistrationModuleOptions } from '../../registration/registration-options.interface';
+import type { LoginModuleOptions } from '../../login/login-options.interface';
 
 export interface AuthFailureSettings {
   perClientAddress: number;
@@ -51,6 +52,8 @@ export interface AppConfig {
   authorization: AuthorizationModuleOptions;
   /** Null when REGISTRATION_ENABLED=false: no registration endpoint. */
   registration: RegistrationModuleOptions | null;
+  /** The built-in login step (local accounts, login and consent pages). */
+  login: LoginModuleOptions;
   authFailureLimits: AuthFailureSettings;
   cache: { ttlSeconds: number; maxEntries: number; listenUrl?: string };
   /** Where the brute-force counters live: shared among instances with postgres or redis. */
@@ -75,9 +78,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!(err instanceof InvalidIssuerError)) throw err;
     throw new ConfigError(`Invalid configuration: ISSUER=${JSON.stringify(vars.ISSUER ?? issuer)}: ${err.reason}`);
   }
-  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH, vars.REGISTRATION_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
+  // LOGIN_PATH may name another server's login (an absolute URL); the built-in pages then stay at /login.
+  const loginPath = /^https?:\/\//.test(vars.LOGIN_PATH) ? 'login' : vars.LOGIN_PATH;
+  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH, vars.REGISTRATION_PATH, loginPath].map((p) => p.replace(/^\/+|\/+$/g, ''));
   if (new Set(paths).size !== paths.length) {
-    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH, AUTHORIZATION_PATH and REGISTRATION_PATH must differ (got ${paths.join(', ')})`);
+    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH, AUTHORIZATION_PATH, REGISTRATION_PATH and LOGIN_PATH must differ (got ${paths.join(', ')})`);
   }
   // Shared brute-force counters whenever the deployment has a shared place for them: instances behind one
   // load balancer must count the same failures.
@@ -120,6 +125,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       loginPath: vars.LOGIN_PATH,
       codeTtlSeconds: vars.AUTHORIZATION_CODE_TTL_SECONDS,
       requestTtlSeconds: vars.AUTHORIZATION_REQUEST_TTL_SECONDS,
+    },
+    login: {
+      path: loginPath,
+      sessionTtlSeconds: vars.LOGIN_SESSION_TTL_SECONDS,
+      secret: vars.LOGIN_SECRET,
+      selfRegistration: vars.LOGIN_SELF_REGISTRATION,
+      failureLimits: {
+        perUsernameAddress: vars.LOGIN_FAILURES_PER_USERNAME_ADDRESS,
+        perAddress: vars.LOGIN_FAILURES_PER_ADDRESS,
+        windowSeconds: vars.LOGIN_FAILURE_WINDOW_SECONDS,
+      },
     },
     cache: { ttlSeconds: vars.CACHE_TTL_SECONDS, maxEntries: vars.CACHE_MAX_ENTRIES, listenUrl: vars.DATABASE_LISTEN_URL },
     registration: vars.REGISTRATION_ENABLED

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, Matches, ValidateBy, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Matches, MinLength, ValidateBy, validateSync } from 'class-validator';
 import { TOKEN_PREFIX_PATTERN } from '../../grants/token-format';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -109,6 +109,29 @@ export class EnvironmentVariables {
   @Matches(/^(\/?[A-Za-z0-9._~\-/]+|https?:\/\/\S+)$/, { message: 'LOGIN_PATH must be a URL path such as login, or an absolute http(s) URL' })
   LOGIN_PATH = 'login';
 
+  /** How long a browser stays signed in to the built-in login. */
+  @Transform(toInt) @WholeNumber(60, 2147483647)
+  LOGIN_SESSION_TTL_SECONDS = 7 * 24 * 3600;
+
+  /** HMAC key of the login forms' CSRF tokens; unset: random per process (set it when running several instances). */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'LOGIN_SECRET must be at least 32 characters' })
+  LOGIN_SECRET?: string;
+
+  /** prompt=create shows a sign-up form (Matrix account registration). */
+  @Transform(toBool) @IsBoolean({ message: 'LOGIN_SELF_REGISTRATION must be true or false' })
+  LOGIN_SELF_REGISTRATION = false;
+
+  /** Failed logins allowed per (username, remote address) per window (0 = no limit). */
+  @Transform(toInt) @WholeNumber(0)
+  LOGIN_FAILURES_PER_USERNAME_ADDRESS = 5;
+
+  /** Failed logins allowed per remote address per window (0 = no limit). */
+  @Transform(toInt) @WholeNumber(0)
+  LOGIN_FAILURES_PER_ADDRESS = 50;
+
+  @Transform(toInt) @WholeNumber(1)
+  LOGIN_FAILURE_WINDOW_SECONDS = 300;
+
   /** How long an authorization code lives (RFC 6749 §4.1.2: short). */
   @Transform(toInt) @WholeNumber(1, 600)
   AUTHORIZATION_CODE_TTL_SECONDS = 60;
@@ -212,11 +235,11 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose value an error message never shows. */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_LISTEN_URL', 'REDIS_URL', 'REGISTRATION_INITIAL_ACCESS_TOKEN']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_LISTEN_URL', 'REDIS_URL', 'REGISTRATION_INITIAL_ACCESS_TOKEN', 'LOGIN_SECRET']);
 
 /** Turns raw variables into validated settings; throws ConfigError naming each bad variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
-  const known = Object.keys(new EnvironmentVariables()).concat(['ISSUER', 'DATABASE_URL', 'DATABASE_LISTEN_URL', 'AUTH_FAILURE_STORE', 'REDIS_URL', 'REGISTRATION_INITIAL_ACCESS_TOKEN']);
+  const known = Object.keys(new EnvironmentVariables()).concat(['ISSUER', 'DATABASE_URL', 'DATABASE_LISTEN_URL', 'AUTH_FAILURE_STORE', 'REDIS_URL', 'REGISTRATION_INITIAL_ACCESS_TOKEN', 'LOGIN_SECRET']);
   const raw: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];
