@@ -378,6 +378,14 @@ describe('built-in login: sign-up (prompt=create) and cookies under an https iss
     expect(session).toMatch(/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/);
   });
 
+  it('publishes prompt_values_supported with create only when self-registration is on', async () => {
+    const on = await (await fetch(`${open.url}/.well-known/oauth-authorization-server`)).json();
+    expect(on.prompt_values_supported).toEqual(['none', 'login', 'consent', 'create']);
+    const off = await (await fetch(`${closed.url}/.well-known/oauth-authorization-server`)).json();
+    expect(off.prompt_values_supported).toBeUndefined();
+    expect(off.authorization_endpoint).toBe('http://localhost:3000/oauth2/authorize');
+  });
+
   it('prompt=create shows the login form when self-registration is off, and a sign-up POST is refused', async () => {
     const clientId = await closed.client();
     const b = new TestBrowser(closed.url);

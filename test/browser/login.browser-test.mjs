@@ -108,7 +108,8 @@ before(async () => {
   server = await startServer();
   client = await startClient();
   await admin(['client:create', '--id', CLIENT_ID, '--auth-method', 'none', '--grant-types', 'authorization_code,refresh_token', '--redirect-uris', client.url, '--name', 'Browser test app'], server.env);
-  await admin(['user:create', '--username', USERNAME], server.env, `${PASSWORD}\n`);
+  // One account per run mode, so that each one starts without a remembered consent.
+  for (const mode of ['js-off', 'js-on']) await admin(['user:create', '--username', `${USERNAME}-${mode}`], server.env, `${PASSWORD}\n`);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -130,13 +131,14 @@ after(async () => {
 for (const javaScriptEnabled of [false, true]) {
   test(`logs in on the built-in pages with JavaScript ${javaScriptEnabled ? 'on' : 'off'}, and a second authorization skips the password`, async () => {
     const context = await browser.newContext({ javaScriptEnabled });
+    const username = `${USERNAME}-${javaScriptEnabled ? 'js-on' : 'js-off'}`;
     try {
       const page = await context.newPage();
       const first = pkce();
       const state = randomBytes(8).toString('hex');
       await page.goto(authorizationUrl(first.challenge, state));
       assert.equal(await page.title(), 'Sign in');
-      await page.fill('#username', USERNAME);
+      await page.fill('#username', username);
       await page.fill('#password', 'not the password');
       await page.click('button[type=submit]');
       assert.match(await page.textContent('.error'), /username or password is incorrect/);
@@ -194,6 +196,10 @@ test('the login page cannot be framed by another site (clickjacking)', async () 
     // Blocked by frame-ancestors 'none' / X-Frame-Options: DENY: the frame shows no form.
     const hasForm = frame ? await frame.$('#username').then((el) => el !== null, () => false) : false;
     assert.equal(hasForm, false);
+    // The same page at the top level shows its form: the frame was blocked, not broken.
+    const top = await context.newPage();
+    await top.goto(framed);
+    assert.equal(await top.title(), 'Sign in');
   } finally {
     await context.close();
   }
