@@ -379,9 +379,9 @@ describe('built-in login: sign-up (prompt=create) and cookies under an https iss
   });
 
   it('publishes prompt_values_supported with create only when self-registration is on', async () => {
-    const on = await (await fetch(`${open.url}/.well-known/oauth-authorization-server`)).json();
+    const on = (await (await fetch(`${open.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     expect(on.prompt_values_supported).toEqual(['none', 'login', 'consent', 'create']);
-    const off = await (await fetch(`${closed.url}/.well-known/oauth-authorization-server`)).json();
+    const off = (await (await fetch(`${closed.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     expect(off.prompt_values_supported).toBeUndefined();
     expect(off.authorization_endpoint).toBe('http://localhost:3000/oauth2/authorize');
   });

@@ -39,7 +39,7 @@ const REDIRECT_URI = 'https://app.example.com/callback';
 
 /** `env`: settings of the server (LOGIN_SELF_REGISTRATION, LOGIN_FAILURES_*, ISSUER, …). */
 export async function startLoginHarness(env: Record<string, string> = {}): Promise<LoginHarness> {
-  const server = await startTestServer({ TRUST_PROXY: 'true', ...env });
+  const server = await startTestServer({ TRUST_PROXY: 'loopback', ...env });
   const h: LoginHarness = {
     url: server.url,
     app: server.app,
