@@ -70,16 +70,11 @@ export class LoginModule extends LoginConfigurableModule implements NestModule {
 
   /** `path` is fixed at import time: routes are registered before async options resolve. */
   static override forRootAsync(options: typeof LOGIN_ASYNC_OPTIONS_TYPE & { path?: string }): DynamicModule {
-    const module = super.forRootAsync(options);
     const path = normalizeEndpointPath(options.path ?? 'login');
-    return {
-      ...module,
-      controllers: [routed(path)],
-      providers: [
-        ...(module.providers ?? []),
-        { provide: LOGIN_OPTIONS, inject: [LOGIN_MODULE_OPTIONS], useFactory: (o: LoginModuleOptions) => resolveLoginOptions({ ...o, path }) },
-      ],
-    };
+    const factory = options.useFactory;
+    // The route and the resolved options must agree on the path: the factory's answer gets this one.
+    const withPath = factory ? { ...options, useFactory: async (...args: unknown[]) => ({ ...(await factory(...args)), path }) } : options;
+    return { ...super.forRootAsync(withPath), controllers: [routed(path)] };
   }
 
   configure(consumer: MiddlewareConsumer): void {
