@@ -266,6 +266,33 @@ describe('built-in login: pages, sessions, consent', () => {
     expect(used.status).toBe(400);
   });
 
+  it('answers an expired request with the same 400 page, and a request for a client disabled meanwhile too', async () => {
+    const clientId = await h.client();
+    const b = new TestBrowser(h.url);
+    const url = await h.loginUrl(b, clientId);
+    const id = new URL(url).searchParams.get('request');
+    await h.pool.query(`UPDATE authorization_requests SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    const expired = await b.get(url);
+    expect(expired.status).toBe(400);
+    expect(text(expired.doc.querySelector('h1'))).toBe('This sign-in link is no longer valid');
+    const other = await h.loginUrl(b, clientId);
+    await h.pool.query('UPDATE clients SET disabled_at = now() WHERE client_id = $1', [clientId]);
+    expect((await b.get(other)).status).toBe(400);
+  });
+
+  it('stops honouring a browser session once its user is disabled or the session ended', async () => {
+    const clientId = await h.client();
+    const user = await h.user();
+    const b = new TestBrowser(h.url);
+    await b.submit(await signIn(b, await h.authorize(b, clientId), user.username), {}, { name: 'decision', value: 'allow' });
+    codeOf(b);
+    await h.pool.query('UPDATE users SET disabled_at = now() WHERE id = $1', [user.id]);
+    expect(title(await h.authorize(b, clientId))).toBe('Sign in');
+    await h.pool.query('UPDATE users SET disabled_at = NULL WHERE id = $1', [user.id]);
+    await h.pool.query('UPDATE browser_sessions SET ended_at = now() WHERE user_id = $1', [user.id]);
+    expect(title(await h.authorize(b, clientId))).toBe('Sign in');
+  });
+
   it('escapes what a client registered: a hostile client_name shows as text, javascript: links are dropped', async () => {
     const clientId = await h.client({ client_name: '<script>alert(1)</script>', client_uri: 'javascript:alert(1)', logo_uri: 'http://insecure.example/logo.png' });
     const user = await h.user();
