@@ -61,32 +61,21 @@ const client = new OAuth2(metadata, { clientId });
 const state = 'state-' + Math.random().toString(36).slice(2);
 let url = await client.generateAuthorizationCodeGrantUrl(state, redirectUri, responseMode);
 let location;
-for (let step = 0; step < 10; step++) {
-  const res = await browse(url);
+let res = await browse(url);
+for (let step = 0; step < 12; step++) {
   if (res.status >= 300 && res.status < 400) {
     location = res.headers.get('location');
     if (location.startsWith(redirectUri)) break;
-    url = location;
+    url = new URL(location, url).href;
+    res = await browse(url);
     continue;
   }
   const html = await res.text();
   if (res.status !== 200) throw new Error(`page answered ${res.status}: ${html.slice(0, 300)}`);
   seen.pages.push(parse(html).querySelector('h1')?.text.trim() ?? '(no title)');
   const { action, body } = fill(html);
-  const posted = await browse(new URL(action || url, url.startsWith('http') ? url : issuer).href, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
-  if (posted.status >= 300 && posted.status < 400) {
-    location = posted.headers.get('location');
-    if (location.startsWith(redirectUri)) break;
-    url = location;
-  } else {
-    const again = await posted.text();
-    seen.pages.push(parse(again).querySelector('h1')?.text.trim() ?? '(no title)');
-    const next = fill(again);
-    const answered = await browse(new URL(next.action || url, issuer).href, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: next.body.toString() });
-    location = answered.headers.get('location');
-    if (location?.startsWith(redirectUri)) break;
-    url = location;
-  }
+  url = new URL(action || url, url).href;
+  res = await browse(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
 }
 if (!location?.startsWith(redirectUri)) throw new Error(`never got back to the client (last: ${location})`);
 const answer = new URL(location);
