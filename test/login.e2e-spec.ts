@@ -293,6 +293,14 @@ describe('built-in login: pages, sessions, consent', () => {
     expect(title(await h.authorize(b, clientId))).toBe('Sign in');
   });
 
+  it('shows the client name in the language the browser prefers, when the client registered one', async () => {
+    const clientId = await h.client({ client_name: 'My app', 'client_name#fr': 'Mon appli', client_uri: 'https://app.example' });
+    const french = await h.authorize(new TestBrowser(h.url, { 'Accept-Language': 'fr-CH, fr;q=0.9, en;q=0.8' }), clientId);
+    expect(text(french.doc.querySelector('main p strong'))).toBe('Mon appli');
+    const english = await h.authorize(new TestBrowser(h.url, { 'Accept-Language': 'en-GB' }), clientId);
+    expect(text(english.doc.querySelector('main p strong'))).toBe('My app');
+  });
+
   it('escapes what a client registered: a hostile client_name shows as text, javascript: links are dropped', async () => {
     const clientId = await h.client({ client_name: '<script>alert(1)</script>', client_uri: 'javascript:alert(1)', logo_uri: 'http://insecure.example/logo.png' });
     const user = await h.user();

@@ -106,7 +106,7 @@ export class LoginController {
       // A browser-lifetime cookie: it only binds forms to this browser.
       cookies.push(this.setCookie(this.csrfCookie, csrfCookie));
     }
-    const page = this.page(outcome, csrfCookie);
+    const page = this.page(outcome, csrfCookie, req.headers['accept-language']);
     const headers = pageHeaders(outcome.kind === 'error' ? undefined : outcome.pending.redirectUri);
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (cookies.length) res.setHeader('Set-Cookie', cookies);
@@ -115,11 +115,11 @@ export class LoginController {
     res.status(status).send(renderPage(page));
   }
 
-  private page(outcome: Exclude<LoginOutcome, { kind: 'redirect' }>, csrfCookie: string): PageView {
+  private page(outcome: Exclude<LoginOutcome, { kind: 'redirect' }>, csrfCookie: string, acceptLanguage: string | undefined): PageView {
     if (outcome.kind === 'error') return { page: 'error', view: outcome.view };
     const id = outcome.pending.id;
     const action = `?request=${encodeURIComponent(id)}`;
-    const form = { action, csrf: this.tokens.csrf(csrfCookie, id), ...this.login.clientView(outcome.pending) };
+    const form = { action, csrf: this.tokens.csrf(csrfCookie, id), ...this.login.clientView(outcome.pending, acceptLanguage) };
     switch (outcome.kind) {
       case 'login':
         return {

@@ -1,3 +1,4 @@
+import { localisedClientMetadata } from '../clients/localised-client-metadata';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AuthorizationRequestError } from '../authorization/authorization-request.error';
@@ -150,9 +151,12 @@ export class LoginService implements OnModuleInit {
     return { kind: 'login', status: 200, pending, session: null };
   }
 
-  /** What the consent page shows of the client: only http(s) links, only an https logo (the CSP allows no other). */
-  clientView(pending: PendingAuthorization): ClientView {
-    const m = pending.clientMetadata;
+  /**
+   * What the consent page shows of the client, in the language the browser prefers where the client
+   * registered one (`client_name#fr`, …): only http(s) links, only an https logo (the CSP allows no other).
+   */
+  clientView(pending: PendingAuthorization, acceptLanguage?: string): ClientView {
+    const m = localisedClientMetadata(pending.clientMetadata, acceptLanguage) as Record<string, unknown>;
     const name = typeof m.client_name === 'string' && m.client_name.trim() ? m.client_name.trim() : pending.clientId;
     const clientUri = webUrl(m.client_uri);
     return {
