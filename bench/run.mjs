@@ -6,16 +6,28 @@
 //      client from the admin CLI, BENCH_GRANTS grants (access + refresh token each) loaded with COPY, and the
 //      peer's own table in the same database with as many grants minted through oidc-provider's models;
 //   2. scenarios, each on a freshly started server after VACUUM ANALYZE, CHECKPOINT and pg_prewarm of the
-//      tables, a warm-up, then the measured phase, 32 connections, every request a token no earlier request used:
-//        revoke_live       module, floor, peer: revoke live tokens (half access, half refresh, one per grant),
-//                          confidential client, client_secret_basic; BENCH_ROUNDS rounds (3), the servers in
-//                          turn, then in reverse turn, and so on; pooled
+//      tables, a warm-up, then the measured phase, 32 connections, every request a token no earlier request used
+//      (except introspect_hit):
+//        revoke_live       module (client cache on: the default), module_nocache (CACHE_TTL_SECONDS=0), floor,
+//                          peer: revoke live tokens (half access, half refresh, one per grant), confidential
+//                          client, client_secret_basic; BENCH_ROUNDS rounds (3), the servers in turn, then in
+//                          reverse turn, and so on; pooled; ratios of both module rows to the floor and the peer
+//                          (issue 14's targets for the module: ≥ 0.85 of the floor, ≥ 1.2× the peer: reported
+//                          as met or not, never asserted)
 //        revoke_unknown    module: well-formed tokens that are not stored
 //        revoke_anonymous  module: live tokens, no client authentication
 //        introspect_live   module: POST /oauth2/introspect of live tokens, confidential client, Basic
+//        introspect_hit    module: introspect the same live access token every request (token check cache hit)
+//        introspect_miss   module: introspect a new live access token every request (token check cache miss)
+//        propagation       two module instances on the database: revoke through A, poll B's introspection until
+//                          inactive; the delay from A's 200 over BENCH_PROPAGATION_TRIALS trials (p50/p99/max)
 //        profile           module and floor under node --cpu-prof, revoke_live again (not comparable:
 //                          the profiler's cost), split by kind of code
 //      A phase during which other processes used over 10% of the machine is repeated (BENCH_RETRY_NOISY).
+//      Tokens: each phase is sized before it starts and again after its warm-up, from the rates measured in
+//      this run (see TokenFeed); feeds that would run short are topped up with new grants between phases. A
+//      phase that runs out of tokens anyway, or gets answers its scenario does not expect, is marked failed
+//      (repeated once) and reported as FAILED, never as a number; the run then exits non-zero.
 //   3. scale: revoke_live on the module with 10,000 and 1,000,000 grants (a database each), the same fixed
 //      number of requests on both (a 10,000-grant database has only 10,000 grants to revoke), in BENCH_ROUNDS
 //      rounds in alternating order (the small database is seeded anew for each round), pooled;
@@ -24,9 +36,10 @@
 //
 // Settings (environment): BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/), BENCH_QUICK=1 (short
 // phases, fewer grants, no scale, no profile: for development), BENCH_SCALE=0|1, BENCH_PROFILE=0|1,
-// BENCH_PEER=0|1, BENCH_DURATION / BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL_SIZE, BENCH_GRANTS,
-// BENCH_SCALE_GRANTS (list), BENCH_SCALE_WARMUP / BENCH_SCALE_REQUESTS, BENCH_RETRY_NOISY=0|1, BENCH_ROUNDS,
-// BENCH_SKIP_BUILD=1.
+// BENCH_PEER=0|1, BENCH_PROPAGATION=0|1, BENCH_PROPAGATION_TRIALS (300), BENCH_DURATION / BENCH_WARMUP (s),
+// BENCH_CONNECTIONS, BENCH_POOL_SIZE, BENCH_GRANTS, BENCH_RATE_GUESS (req/s assumed before any phase ran:
+// 3000), BENCH_TOPUP_MIN (fewest grants per top-up), BENCH_SCALE_GRANTS (list), BENCH_SCALE_WARMUP /
+// BENCH_SCALE_REQUESTS, BENCH_RETRY_NOISY=0|1, BENCH_ROUNDS, BENCH_SKIP_BUILD=1.
 // `node bench/run.mjs --cleanup` drops bench databases an interrupted run left behind.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +49,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, dropDatabase, listBenchDatabases, serverVersion, settle, withClient } from './lib/databases.mjs';
 import { combineLoads, runLoad } from './lib/load.mjs';
-import { MODULE_TABLES, prepareModuleDatabase, seedModuleGrants, tokenFormat } from './lib/module-seed.mjs';
+import { addModuleGrants, MODULE_TABLES, prepareModuleDatabase, seedModuleGrants, tokenFormat } from './lib/module-seed.mjs';
+import { measurePropagation } from './lib/propagation.mjs';
 import { cpuMeter, runNode, startServer, stopServer } from './lib/processes.mjs';
 import { analyseProfile } from './lib/profile.mjs';
 import { formatTable } from './lib/report.mjs';
@@ -63,7 +77,14 @@ const settings = {
   scale_requests: num('BENCH_SCALE_REQUESTS', 7_500),
   retry_noisy: flag('BENCH_RETRY_NOISY', true),
   rounds: num('BENCH_ROUNDS', quick ? 1 : 3),
+  // Requests/s assumed for the first phase of a run when sizing its tokens (see TokenFeed).
+  rate_guess: num('BENCH_RATE_GUESS', 3_000),
+  topup_min: num('BENCH_TOPUP_MIN', quick ? 5_000 : 20_000),
+  propagation: flag('BENCH_PROPAGATION', true),
+  propagation_trials: num('BENCH_PROPAGATION_TRIALS', quick ? 100 : 300),
 };
+// Issue 14's targets for revoke_live with the client cache, reported as met or not, never asserted.
+const TARGETS = { module_vs_floor: 0.85, module_vs_peer: 1.2 };
 const CLIENT_ID = 'bench';
 const PORT = 3917;
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -73,8 +94,10 @@ const log = (line) => process.stdout.write(`${line}\n`);
 // ---- cleanup: bench databases and the running server go whatever happens ----
 const databases = new Set();
 let running = null;
+const propagationServers = [];
 async function cleanup() {
   if (running) await stopServer(running, 5000).catch(() => undefined);
+  for (const server of propagationServers) await stopServer(server, 5000).catch(() => undefined);
   for (const name of databases) await dropDatabase(settings.server_url, name).catch(() => undefined);
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -96,10 +119,40 @@ async function forgetDatabase(db) {
 }
 
 // ---- token feeds: each request takes the next token no earlier request used ----
+// A phase is sized before it starts: it needs (warm-up + measured seconds) × the highest rate this run has
+// seen for the same scenario on the same server (see expectedRate for a first time) × SAFETY, plus a margin
+// for the requests in flight. After the warm-up the
+// measured part is sized again from the warm-up's own rate. A feed that has fewer tokens left than that is
+// topped up with new grants (refill) while nothing is measured. A phase that runs out anyway is marked failed
+// (and repeated once), never reported as a number.
+const SAFETY = 1.5;
+const rates = new Map();
+
+function noteRate(key, load) {
+  if (load?.requests_per_s && Number.isFinite(load.requests_per_s)) rates.set(key, Math.max(rates.get(key) ?? 0, load.requests_per_s));
+}
+
+/**
+ * Requests per second a phase of `key` (`<scenario>/<server>`) can be expected to reach, at most: what it
+ * reached before in this run; else twice what the same server reached on revoke_live, else twice the
+ * fastest phase so far, else BENCH_RATE_GUESS.
+ */
+function expectedRate(key) {
+  if (rates.has(key)) return rates.get(key);
+  const sameServer = rates.get(`revoke_live/${key.split('/')[1]}`);
+  if (sameServer) return 2 * sameServer;
+  return rates.size ? 2 * Math.max(...rates.values()) : settings.rate_guess;
+}
+
+const tokensFor = (rate, seconds) => Math.ceil(rate * seconds * SAFETY) + 4 * settings.connections;
+
 class TokenFeed {
-  constructor(tokens, kindOf) {
+  /** `refill(n)` resolves with at least n new tokens (new grants in the database), or is absent. */
+  constructor(name, tokens, kindOf, refill = null) {
+    this.name = name;
     this.tokens = tokens;
     this.kindOf = kindOf;
+    this.refill = refill;
     this.next = 0;
   }
 
@@ -107,34 +160,58 @@ class TokenFeed {
     return this.tokens.length - this.next;
   }
 
+  /** The next unused token, or null. */
+  take() {
+    return this.next < this.tokens.length ? this.tokens[this.next++] : null;
+  }
+
+  /** Tops the feed up to `needed` unused tokens when it has fewer (and can). */
+  async ensure(needed, why) {
+    if (this.left >= needed) return;
+    if (!this.refill) {
+      log(`  !! ${this.name}: ${this.left.toLocaleString('en')} tokens left, ${needed.toLocaleString('en')} wanted, and no way to add more`);
+      return;
+    }
+    const started = Date.now();
+    const wanted = Math.max(needed - this.left, settings.topup_min);
+    const added = await this.refill(wanted);
+    this.tokens = this.tokens.slice(this.next).concat(added);
+    this.next = 0;
+    const seconds = Number(((Date.now() - started) / 1000).toFixed(1));
+    topUps.push({ feed: this.name, why, grants: added.length, seconds });
+    log(`  topped up ${this.name}: ${added.length.toLocaleString('en')} new grants for ${why} (${seconds} s)`);
+  }
+
   /** A body source for runLoad that counts the kinds it hands out. */
   bodies() {
     const counts = { access_token: 0, refresh_token: 0 };
     const nextBody = () => {
-      if (this.next >= this.tokens.length) return null;
-      const token = this.tokens[this.next++];
+      const token = this.take();
+      if (token === null) return null;
       const kind = this.kindOf(token);
       counts[kind]++;
       // RFC 7009 §2.1 hint, correct for every token: the module and the floor ignore it, the peer uses it
       // to look in the right place first.
       return `token=${encodeURIComponent(token)}&token_type_hint=${kind}`;
     };
-    return { nextBody, counts };
+    return { nextBody, counts, feed: this };
   }
 }
+const topUps = [];
 
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 // ---- servers ----
-function moduleServer(db, extra = {}) {
+/** The module's host; `name` module_nocache with CACHE_TTL_SECONDS 0 (caches off). */
+function moduleServer(db, extra = {}, { name = 'module', port = PORT } = {}) {
   return {
-    name: 'module',
+    name,
     script: 'dist/src/host/main.js',
     readyPath: '/health',
     env: {
       DATABASE_URL: db.url,
       DATABASE_POOL_SIZE: String(settings.pool_size),
-      PORT: String(PORT),
+      PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       MIGRATIONS_RUN: 'true',
@@ -182,31 +259,41 @@ function delta(before, after) {
 }
 
 /**
- * One scenario on one server: settle the database, start the server, warm up, measure (with the CPU time
- * of the server, PostgreSQL and autocannon), let in-flight requests finish, stop the server.
+ * One scenario on one server: size its tokens, settle the database, start the server, warm up, size the
+ * measured part again from the warm-up's rate, measure (with the CPU time of the server, PostgreSQL and
+ * autocannon), let in-flight requests finish, stop the server. A phase that ran out of tokens, or got answers
+ * the scenario does not expect, is marked `failed` with the reason: its numbers are kept in the results for
+ * the record but never reported as a measurement.
  */
 async function scenario({ id, title, db, server, tables, counts, path: urlPath, headers, bodies, checkBody, amount, nodeArgs, grants }) {
   log(`\n[${id} / ${server.name}] ${title}`);
+  const rateKey = `${id}/${server.name}`;
+  const feed = amount ? null : bodies.feed;
+  if (feed) await feed.ensure(tokensFor(expectedRate(rateKey), settings.warmup_s + settings.duration_s), `${rateKey} at up to ${Math.round(expectedRate(rateKey))} req/s`);
+  const grantsNow = typeof grants === 'function' ? grants() : grants;
   const prewarmed = await settle(db.url, tables);
   const before = await databaseCounts(db, counts);
-  running = await startServer({ ...server, cwd: root, port: PORT, nodeArgs });
+  running = await startServer({ ...server, cwd: root, port: Number(server.env.PORT), nodeArgs });
   try {
     let unexpected = 0;
     const onBody = checkBody && ((status, body) => void (checkBody(status, body) || unexpected++));
     const kinds0 = { ...bodies.counts };
-    const load = { port: PORT, path: urlPath, headers, connections: settings.connections, onBody };
+    const load = { port: Number(server.env.PORT), path: urlPath, headers, connections: settings.connections, onBody };
     const warmup = await runLoad({
       ...load,
       nextBody: bodies.nextBody,
       ...(amount ? { amount: amount.warmup } : { duration: settings.warmup_s }),
     });
     log(`  warm-up  ${describe(warmup)}`);
+    if (feed) noteRate(rateKey, warmup);
+    if (feed) await feed.ensure(tokensFor(expectedRate(rateKey), settings.duration_s), `the measured part of ${rateKey} (warm-up ${Math.round(warmup.requests_per_s)} req/s)`);
     const meter = cpuMeter(running.pid, db.name);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     const measured = await runLoad({ ...load, nextBody: bodies.nextBody, ...(amount ? { amount: amount.measured } : { duration: settings.duration_s }) });
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const cpu = meter();
     log(`  measured ${describe(measured)}`);
+    if (feed) noteRate(rateKey, measured);
     // Requests autocannon gave up on at the end are still being answered: let them finish first.
     await sleep(1000);
     const exit = await stopServer(running);
@@ -214,11 +301,16 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
     running = null;
     const after = await databaseCounts(db, counts);
     const perRequest = (ms) => (ms === null ? null : Number(((ms * 1000) / measured.requests).toFixed(1)));
+    const failures = [];
+    if (warmup.exhausted) failures.push('ran out of tokens in the warm-up');
+    if (measured.exhausted) failures.push('ran out of tokens in the measured phase');
+    if (unexpected) failures.push(`${unexpected} answers were not what the scenario expects`);
     const result = {
       id,
       server: server.name,
       title,
-      grants,
+      grants: grantsNow,
+      failed: failures.length ? failures.join('; ') : null,
       warmup,
       measured,
       token_kinds: bodies.counts ? delta(kinds0, bodies.counts) : null,
@@ -239,8 +331,7 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
     };
     if (result.others_cpu_share > 0.05) log(`  !! other processes used ${(100 * result.others_cpu_share).toFixed(0)}% of the machine meanwhile: noisy`);
     if (measured.non_2xx || measured.errors || warmup.non_2xx || warmup.errors) log(`  !! non-2xx or errors: ${JSON.stringify(measured.status_counts)}`);
-    if (measured.exhausted || warmup.exhausted) log('  !! ran out of tokens: seed more grants (BENCH_GRANTS)');
-    if (unexpected) log(`  !! ${unexpected} answers were not what the scenario expects`);
+    if (result.failed) log(`  !! FAILED, not a measurement: ${result.failed}`);
     if (stderr) log(`  server stderr (last lines):\n    ${result.server_stderr.join('\n    ')}`);
     return result;
   } catch (err) {
@@ -256,21 +347,30 @@ let retriesLeft = 4;
 /**
  * A scenario that is repeated, after a pause, when other processes used more than 10% of the machine during
  * its measured phase (someone else's build or test run): up to twice per scenario and four times per run.
- * The quietest attempt is kept, the others are recorded in `noisy_attempts`. Runs bounded by a request
- * count are not repeated: their tokens are counted.
+ * The quietest attempt that did not fail is kept, the others are recorded in `noisy_attempts`. Runs bounded
+ * by a request count are not repeated for noise: their tokens are counted. A phase that failed (ran out of
+ * tokens: its rate is known now, so the next attempt is sized for it) is repeated once, without the pause.
  */
 async function quietScenario(args) {
   const attempts = [await scenario(args)];
-  while (settings.retry_noisy && !args.amount && attempts.at(-1).others_cpu_share > NOISY && attempts.length < 3 && retriesLeft > 0) {
-    retriesLeft--;
-    log(`  repeating in 30 s: the machine was busy with other work`);
-    await sleep(30_000);
+  let failedRepeats = 0;
+  for (;;) {
+    const last = attempts.at(-1);
+    if (last.failed && failedRepeats < 1 && retriesLeft > 0) {
+      failedRepeats++;
+      retriesLeft--;
+      log('  repeating: the attempt failed');
+    } else if (settings.retry_noisy && !args.amount && !last.failed && last.others_cpu_share > NOISY && attempts.length < 3 && retriesLeft > 0) {
+      retriesLeft--;
+      log(`  repeating in 30 s: the machine was busy with other work`);
+      await sleep(30_000);
+    } else break;
     attempts.push(await scenario(args));
   }
-  attempts.sort((a, b) => (a.others_cpu_share ?? 0) - (b.others_cpu_share ?? 0));
+  attempts.sort((a, b) => (a.failed ? 1 : 0) - (b.failed ? 1 : 0) || (a.others_cpu_share ?? 0) - (b.others_cpu_share ?? 0));
   const [kept, ...dropped] = attempts;
   if (dropped.length) {
-    kept.noisy_attempts = dropped.map((d) => ({ others_cpu_share: d.others_cpu_share, measured: d.measured, cpu_us_per_request: d.cpu_us_per_request }));
+    kept.noisy_attempts = dropped.map((d) => ({ failed: d.failed, others_cpu_share: d.others_cpu_share, measured: d.measured, cpu_us_per_request: d.cpu_us_per_request }));
   }
   return kept;
 }
@@ -288,8 +388,12 @@ function combineRounds(results) {
     for (const r of results) for (const [k, v] of Object.entries(f(r) ?? {})) out[k] = (out[k] ?? 0) + v;
     return out;
   };
+  const failed = results.map((r, i) => (r.failed ? `round ${i + 1}: ${r.failed}` : null)).filter(Boolean);
   return {
     ...results[0],
+    // One failed round spoils the pooled numbers: the whole row is then failed.
+    failed: failed.length ? failed.join('; ') : null,
+    grants: results.at(-1).grants,
     warmup: combineLoads(results.map((r) => r.warmup)),
     measured,
     token_kinds: addUp((r) => r.token_kinds),
@@ -300,6 +404,7 @@ function combineRounds(results) {
     server_stderr: results.flatMap((r) => r.server_stderr),
     window_us: null,
     rounds: results.map((r) => ({
+      failed: r.failed,
       requests_per_s: r.measured.requests_per_s,
       latency_ms: r.measured.latency_ms,
       non_2xx: r.measured.non_2xx,
@@ -395,8 +500,10 @@ async function main() {
     settings: { ...settings, server_url: undefined },
     scenarios: [],
     scale: null,
+    propagation: null,
     profile: null,
     ratios: null,
+    top_ups: [],
   };
   log(`machine: ${results.machine.cpu_model}, ${results.machine.cores} cores, node ${process.version}, PostgreSQL ${results.machine.postgres.version}`);
 
@@ -405,36 +512,62 @@ async function main() {
   log(`\nseeding ${main.name}: ${settings.grants.toLocaleString('en')} grants for the module (${elapsed()})`);
   const secret = await prepareModuleDatabase(root, main.url, CLIENT_ID);
   const kept = await seedModuleGrants(root, main.url, { clientId: CLIENT_ID, grants: settings.grants, keep: settings.grants, log });
-  const feed = new TokenFeed(kept, kindOf);
+  // Grants in the module's tables now (top-ups add to them): the grants column of a phase.
+  let mainGrants = settings.grants;
+  const moduleTopUp = (pick) => async (n) => {
+    const pairs = await addModuleGrants(root, main.url, { clientId: CLIENT_ID, grants: n });
+    mainGrants += n;
+    return pairs.map((pair, i) => (pick === 'access' || i % 2 === 0 ? pair.access : pair.refresh));
+  };
+  const feed = new TokenFeed('module tokens', kept, kindOf, moduleTopUp('mixed'));
+  // Access tokens only, of grants no other phase touches: token checks (only access token checks are cached).
+  const accessFeed = new TokenFeed('module access tokens', [], kindOf, moduleTopUp('access'));
   const auth = basic(CLIENT_ID, secret);
-  const moduleCounts = { tables: MODULE_TABLES, counts: 'module', grants: settings.grants };
+  const moduleCounts = { tables: MODULE_TABLES, counts: 'module', grants: () => mainGrants };
 
   let peerFeed = null;
+  let peerGrants = settings.grants;
   const peerSecret = 'peer-' + Buffer.from(kept[0]).toString('base64url').slice(0, 32);
-  if (settings.peer) {
-    log(`seeding the peer's table in ${main.name}: ${settings.grants.toLocaleString('en')} grants through oidc-provider (${elapsed()})`);
+  const peerKind = new Map();
+  const seedPeer = async (grants, append) => {
     const tokensFile = path.join(os.tmpdir(), `nor_bench_${runId}_peer_tokens.txt`);
-    const out = await runNode(root, ['bench/peer/seed.mjs', main.url, String(settings.grants), String(settings.grants), peerSecret, tokensFile], {});
+    const out = await runNode(root, ['bench/peer/seed.mjs', main.url, String(grants), String(grants), peerSecret, tokensFile, ...(append ? ['append'] : [])], {});
     const lines = readFileSync(tokensFile, 'utf8').trim().split('\n');
     rmSync(tokensFile, { force: true });
     log(`  ${out.trim()}`);
-    const peerKind = new Map();
-    const peerTokens = lines.map((line) => {
+    return lines.map((line) => {
       const [kind, token] = line.split(' ');
       peerKind.set(token, kind);
       return token;
     });
-    peerFeed = new TokenFeed(peerTokens, (t) => peerKind.get(t));
+  };
+  if (settings.peer) {
+    log(`seeding the peer's table in ${main.name}: ${settings.grants.toLocaleString('en')} grants through oidc-provider (${elapsed()})`);
+    peerFeed = new TokenFeed('peer tokens', await seedPeer(settings.grants, false), (t) => peerKind.get(t), async (n) => {
+      const tokens = await seedPeer(n, true);
+      peerGrants += n;
+      return tokens;
+    });
   }
   log(`seeded (${elapsed()})`);
 
   const add = (r) => results.scenarios.push(r);
   const s1 = 'revoke live tokens, one per grant, half access / half refresh; confidential client, client_secret_basic';
 
-  // revoke_live on the three servers in rounds, in turn and in reverse turn (module, floor, peer, then peer,
-  // floor, module, …), so that drift over the run (table growth, the machine's mood) falls on all of them.
+  // revoke_live on the servers in rounds, in turn and in reverse turn (module, module without caches, floor,
+  // peer, then peer, floor, …), so that drift over the run (table growth, the machine's mood) falls on all.
   const live = [
     { id: 'revoke_live', title: s1, db: main, server: moduleServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() },
+    {
+      id: 'revoke_live',
+      title: `${s1}; caches off (CACHE_TTL_SECONDS=0)`,
+      db: main,
+      server: moduleServer(main, { CACHE_TTL_SECONDS: '0' }, { name: 'module_nocache' }),
+      ...moduleCounts,
+      path: '/oauth2/revoke',
+      headers: { authorization: auth },
+      bodies: feed.bodies(),
+    },
     { id: 'revoke_live', title: s1, db: main, server: floorServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() },
   ];
   if (peerFeed) {
@@ -445,7 +578,7 @@ async function main() {
       server: peerServer(main, peerSecret),
       tables: ['oidc_payloads'],
       counts: 'peer',
-      grants: settings.grants,
+      grants: () => peerGrants,
       path: '/token/revocation',
       headers: { authorization: basic('bench', peerSecret) },
       bodies: peerFeed.bodies(),
@@ -492,6 +625,8 @@ async function main() {
       bodies: feed.bodies(),
     }),
   );
+  // Every token these phases present is live: every answer must say so.
+  const activeAnswer = (status, body) => status === 200 && body.startsWith('{"active":true');
   add(
     await quietScenario({
       id: 'introspect_live',
@@ -502,10 +637,88 @@ async function main() {
       path: '/oauth2/introspect',
       headers: { authorization: auth },
       bodies: feed.bodies(),
-      // Every token is live: every answer must say so.
-      checkBody: (status, body) => status === 200 && body.startsWith('{"active":true'),
+      checkBody: activeAnswer,
     }),
   );
+
+  // Token checks through the cache that introspection and the bearer guard share: the same live access token
+  // every request (after the first, a hit: no SQL), and a new access token every request (a miss: the check's
+  // one statement, which also records the token's first use).
+  await accessFeed.ensure(1, 'introspect_hit');
+  const hitToken = accessFeed.take();
+  const hitBodies = {
+    counts: { access_token: 0, refresh_token: 0 },
+    nextBody() {
+      hitBodies.counts.access_token++;
+      return `token=${encodeURIComponent(hitToken)}&token_type_hint=access_token`;
+    },
+  };
+  add(
+    await quietScenario({
+      id: 'introspect_hit',
+      title: 'introspect one live access token over and over (token check cache hit); confidential client, client_secret_basic',
+      db: main,
+      server: moduleServer(main),
+      ...moduleCounts,
+      path: '/oauth2/introspect',
+      headers: { authorization: auth },
+      bodies: hitBodies,
+      checkBody: activeAnswer,
+    }),
+  );
+  add(
+    await quietScenario({
+      id: 'introspect_miss',
+      title: 'introspect live access tokens, each once (token check cache miss); confidential client, client_secret_basic',
+      db: main,
+      server: moduleServer(main),
+      ...moduleCounts,
+      path: '/oauth2/introspect',
+      headers: { authorization: auth },
+      bodies: accessFeed.bodies(),
+      checkBody: activeAnswer,
+    }),
+  );
+
+  // ---- A→B propagation: two instances on the main database ----
+  if (settings.propagation) {
+    const trials = settings.propagation_trials;
+    log(`\n[propagation] revoke on instance A, poll instance B's introspection until inactive: ${trials} trials`);
+    await accessFeed.ensure(trials + 10, 'propagation');
+    await settle(main.url, MODULE_TABLES);
+    const serverA = moduleServer(main, {}, { name: 'module_a', port: PORT });
+    const serverB = moduleServer(main, {}, { name: 'module_b', port: PORT + 1 });
+    try {
+      propagationServers.push(await startServer({ ...serverA, cwd: root, port: PORT }));
+      propagationServers.push(await startServer({ ...serverB, cwd: root, port: PORT + 1 }));
+      const meter = cpuMeter(propagationServers[1].pid, main.name);
+      const started = performance.now();
+      const r = await measurePropagation({ portA: PORT, portB: PORT + 1, auth, nextToken: () => accessFeed.take(), trials });
+      const seconds = (performance.now() - started) / 1000;
+      const cpu = meter();
+      const failures = [];
+      if (r.setup_failures) failures.push(`${r.setup_failures} trials could not be set up (${r.setup_errors.join('; ')})`);
+      if (!r.measured) failures.push('no trial measured');
+      results.propagation = {
+        ...r,
+        failed: failures.length ? failures.join('; ') : null,
+        bound_ms: 100,
+        within_bound: r.measured ? r.timed_out === 0 && r.delay_ms.max < 100 : null,
+        seconds: Number(seconds.toFixed(1)),
+        // Instance A's CPU counts here too (one revocation per trial).
+        others_cpu_share: cpu.others_ms === null ? null : Number((cpu.others_ms / (seconds * 1000 * os.cpus().length)).toFixed(3)),
+      };
+      const d = r.delay_ms;
+      log(`  ${r.measured} trials: p50 ${d.p50} ms, p99 ${d.p99} ms, max ${d.max} ms; ${r.timed_out} still active after ${r.timeout_ms} ms`);
+      if (results.propagation.failed) log(`  !! FAILED, not a measurement: ${results.propagation.failed}`);
+    } finally {
+      for (const server of propagationServers.splice(0)) {
+        await stopServer(server, 5000).catch(() => undefined);
+        const stderr = server.stderr.trim();
+        if (stderr && results.propagation) (results.propagation.server_stderr ??= []).push(...stderr.split('\n').slice(-10));
+      }
+    }
+  }
 
   if (settings.profile) {
     // The module, and the floor for comparison, under the V8 sampling profiler (1 sample per ms).
@@ -526,6 +739,7 @@ async function main() {
       });
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       results.profile[server.name] = {
+        failed: r.failed,
         file: file ? path.relative(root, path.join(dir, file)) : null,
         run: { requests_per_s: r.measured.requests_per_s, latency_ms: r.measured.latency_ms, non_2xx: r.measured.non_2xx, errors: r.measured.errors },
         others_cpu_share: r.others_cpu_share,
@@ -537,7 +751,7 @@ async function main() {
       log(`  profile: ${results.profile[server.name].file}`);
     }
   }
-  log(`\n${feed.left.toLocaleString('en')} of ${kept.length.toLocaleString('en')} module tokens left unused`);
+  log(`\n${feed.left.toLocaleString('en')} module tokens and ${accessFeed.left.toLocaleString('en')} access tokens left unused; ${topUps.length} top-ups`);
   await forgetDatabase(main);
 
   // ---- scale: the same requests against a small and a large table, in rounds like revoke_live ----
@@ -554,7 +768,7 @@ async function main() {
       log(`\nseeding ${db.name}: ${grants.toLocaleString('en')} grants (${elapsed()})`);
       const secret = await prepareModuleDatabase(root, db.url, CLIENT_ID);
       const tokens = await seedModuleGrants(root, db.url, { clientId: CLIENT_ID, grants, keep: Math.min(grants, perRound * settings.rounds), log });
-      const entry = { db, secret, feed: new TokenFeed(tokens, kindOf) };
+      const entry = { db, secret, feed: new TokenFeed(`${db.name} tokens`, tokens, kindOf) };
       dbs.set(grants, entry);
       return entry;
     };
@@ -581,28 +795,50 @@ async function main() {
     }
     for (const { db } of dbs.values()) await forgetDatabase(db);
     const points = settings.scale_grants.map((g) => combineRounds(byGrants.get(g)));
+    const usable = !points[0].failed && !points.at(-1).failed;
     const first = points[0].measured.latency_ms.p99;
     const last = points.at(-1).measured.latency_ms.p99;
     results.scale = {
       points,
-      p99_difference_ms: Number((last - first).toFixed(2)),
-      p99_difference_per_round_ms: byGrants.get(settings.scale_grants[0]).map((small, i) =>
-        Number((byGrants.get(settings.scale_grants.at(-1))[i].measured.latency_ms.p99 - small.measured.latency_ms.p99).toFixed(2)),
-      ),
+      p99_difference_ms: usable ? Number((last - first).toFixed(2)) : null,
+      p99_difference_per_round_ms: byGrants.get(settings.scale_grants[0]).map((small, i) => {
+        const large = byGrants.get(settings.scale_grants.at(-1))[i];
+        return small.failed || large.failed ? null : Number((large.measured.latency_ms.p99 - small.measured.latency_ms.p99).toFixed(2));
+      }),
       bound_ms: 20,
-      within_bound: last - first <= 20,
+      within_bound: usable ? last - first <= 20 : null,
     };
   }
 
   // ---- ratios and output ----
-  const liveOf = (server) => results.scenarios.find((s) => s.id === 'revoke_live' && s.server === server);
-  const ratio = (a, b) => (a && b ? Number((a.measured.requests_per_s / b.measured.requests_per_s).toFixed(3)) : null);
-  results.ratios = { module_vs_floor: ratio(liveOf('module'), liveOf('floor')), module_vs_peer: ratio(liveOf('module'), liveOf('peer')) };
-  // The same ratio per round, to show how far one round can be trusted.
-  results.ratios.per_round = (liveOf('module')?.rounds ?? []).map((m, i) => ({
-    module_vs_floor: liveOf('floor')?.rounds?.[i] ? Number((m.requests_per_s / liveOf('floor').rounds[i].requests_per_s).toFixed(3)) : null,
-    module_vs_peer: liveOf('peer')?.rounds?.[i] ? Number((m.requests_per_s / liveOf('peer').rounds[i].requests_per_s).toFixed(3)) : null,
+  // revoke_live req/s of the module (with and without its caches) over the floor's and the peer's, from the
+  // same run; a failed row gives no ratio.
+  const liveOf = (server) => results.scenarios.find((s) => s.id === 'revoke_live' && s.server === server && !s.failed);
+  const ratio = (a, b) => (a && b ? Number((a.requests_per_s / b.requests_per_s).toFixed(3)) : null);
+  const measuredOf = (server) => liveOf(server)?.measured;
+  results.ratios = {
+    module_vs_floor: ratio(measuredOf('module'), measuredOf('floor')),
+    module_vs_peer: ratio(measuredOf('module'), measuredOf('peer')),
+    module_nocache_vs_floor: ratio(measuredOf('module_nocache'), measuredOf('floor')),
+    module_nocache_vs_peer: ratio(measuredOf('module_nocache'), measuredOf('peer')),
+    module_vs_module_nocache: ratio(measuredOf('module'), measuredOf('module_nocache')),
+  };
+  results.ratios.targets = { ...TARGETS };
+  results.ratios.targets_met = Object.fromEntries(
+    Object.entries(TARGETS).map(([key, target]) => [key, results.ratios[key] === null ? null : results.ratios[key] >= target]),
+  );
+  // The same ratios per round, to show how far one round can be trusted.
+  const roundOf = (server, i) => {
+    const rd = liveOf(server)?.rounds?.[i] ?? (i === 0 && !liveOf(server)?.rounds ? liveOf(server)?.measured : undefined);
+    return rd && !rd.failed ? rd : undefined;
+  };
+  results.ratios.per_round = Array.from({ length: settings.rounds }, (_, i) => ({
+    module_vs_floor: ratio(roundOf('module', i), roundOf('floor', i)),
+    module_vs_peer: ratio(roundOf('module', i), roundOf('peer', i)),
+    module_nocache_vs_floor: ratio(roundOf('module_nocache', i), roundOf('floor', i)),
+    module_nocache_vs_peer: ratio(roundOf('module_nocache', i), roundOf('peer', i)),
   }));
+  results.top_ups = topUps;
   results.total_seconds = Math.round((Date.now() - started) / 1000);
 
   const dir = path.join(root, 'bench/results');
@@ -614,6 +850,13 @@ async function main() {
   const bad = [...results.scenarios, ...(results.scale?.points ?? [])].filter((s) => s.measured.non_2xx || s.measured.errors || s.warmup.non_2xx || s.warmup.errors);
   if (bad.length) {
     log(`!! non-2xx answers or errors in: ${bad.map((s) => `${s.id}/${s.server}`).join(', ')}`);
+    process.exitCode = 1;
+  }
+  const failed = [...results.scenarios, ...(results.scale?.points ?? [])].filter((s) => s.failed);
+  if (results.propagation?.failed) failed.push({ id: 'propagation', server: 'module_a/module_b', failed: results.propagation.failed });
+  for (const [name, p] of Object.entries(results.profile ?? {})) if (p.failed) failed.push({ id: 'profile', server: name, failed: p.failed });
+  if (failed.length) {
+    log(`!! failed phases (no numbers reported for them): ${failed.map((s) => `${s.id}/${s.server}: ${s.failed}`).join('; ')}`);
     process.exitCode = 1;
   }
 }

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, markdownTable, ratioLines } from './lib/report.mjs';
+import { failureLines, fmt, markdownTable, propagationLine, ratioLines } from './lib/report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MARKER = '<!-- notes: written by hand, kept by npm run bench:summary -->';
@@ -24,7 +24,9 @@ const notes = existsSync(target) && readFileSync(target, 'utf8').includes(MARKER
 
 const pg = r.machine.postgres;
 const s = r.settings;
-const scenario = (id, server) => r.scenarios.find((x) => x.id === id && x.server === server);
+// A failed phase (ran out of tokens, unexpected answers) is never summarised as a number.
+const scenario = (id, server) => r.scenarios.find((x) => x.id === id && x.server === server && !x.failed);
+const has = (id, server) => r.scenarios.some((x) => x.id === id && (server === undefined || x.server === server));
 const lines = [];
 const out = (...l) => lines.push(...l);
 
@@ -54,11 +56,23 @@ out(
   `- ${s.grants.toLocaleString('en')} grants (an access and a refresh token each) for the module and the floor, and as many for the peer in its own table of the same database; ` +
     'every request presents a token no earlier request presented, and each revoked token belongs to a grant no earlier request touched',
   '- latencies are every answer\'s own time as autocannon saw it (not autocannon\'s whole-millisecond histogram)',
+  ...(r.top_ups
+    ? [
+        '- each phase\'s tokens are sized before it starts, and again after its warm-up, from the rates this run measured (× 1.5); a feed ' +
+          'that would run short is topped up with new grants between phases' +
+          (r.top_ups.length
+            ? ` (${r.top_ups.length} top-up${r.top_ups.length > 1 ? 's' : ''} in this run, ${r.top_ups.reduce((n, t) => n + t.grants, 0).toLocaleString('en')} grants: ` +
+              'the grants column is the table\'s size when the phase ran)'
+            : ' (none was needed in this run)') +
+          '; a phase that runs out anyway, or gets an answer its scenario does not expect, is marked FAILED and shows no numbers',
+      ]
+    : []),
   '',
   '## Results',
   '',
   markdownTable(r),
   '',
+  ...failureLines(r).map((l) => `- **${l}**`),
   ...ratioLines(r).map((l) => `- ${l}`),
   '',
   'CPU µs/req: CPU time of the server process, and of PostgreSQL (its own processes and the backends of the bench database), ' +
@@ -75,11 +89,57 @@ if (liveRows.length) {
     '',
     `| server | ${Array.from({ length: n }, (_, i) => `round ${i + 1} req/s | p99 ms`).join(' | ')} |`,
     `| --- | ${Array.from({ length: n }, () => '---: | ---:').join(' | ')} |`,
-    ...liveRows.map((x) => `| ${x.server} | ${x.rounds.map((rd) => `${fmt(rd.requests_per_s)} | ${fmt(rd.latency_ms.p99, 2)}`).join(' | ')} |`),
+    ...liveRows.map((x) => `| ${x.server} | ${x.rounds.map((rd) => (rd.failed ? 'FAILED | –' : `${fmt(rd.requests_per_s)} | ${fmt(rd.latency_ms.p99, 2)}`)).join(' | ')} |`),
     '',
   );
   if (r.ratios?.per_round?.length) {
-    out(`Ratios per round: ${r.ratios.per_round.map((x, i) => `round ${i + 1}: module/floor ${fmt(x.module_vs_floor, 3)}, module/peer ${fmt(x.module_vs_peer, 3)}`).join('; ')}.`, '');
+    const perRound = (x) =>
+      [
+        ['module/floor', x.module_vs_floor],
+        ['module/peer', x.module_vs_peer],
+        ['module without caches/floor', x.module_nocache_vs_floor],
+        ['module without caches/peer', x.module_nocache_vs_peer],
+      ]
+        .filter(([, v]) => v !== undefined)
+        .map(([label, v]) => `${label} ${fmt(v, 3)}`)
+        .join(', ');
+    out(`Ratios per round: ${r.ratios.per_round.map((x, i) => `round ${i + 1}: ${perRound(x)}`).join('; ')}.`, '');
+  }
+}
+
+const hit = r.scenarios.find((x) => x.id === 'introspect_hit');
+const miss = r.scenarios.find((x) => x.id === 'introspect_miss');
+if (hit || miss) {
+  const line = (label, x) =>
+    x.failed
+      ? `| ${label} | FAILED: ${x.failed} | | | | |`
+      : `| ${label} | ${fmt(x.measured.requests_per_s)} | ${fmt(x.measured.latency_ms.p50, 2)} | ${fmt(x.measured.latency_ms.p99, 2)} | ` +
+        `${fmt(x.cpu_us_per_request.server, 0)} | ${fmt(x.cpu_us_per_request.postgres, 0)} |`;
+  out(
+    'Token checks: `POST /oauth2/introspect` answers from the same per-process cache as the bearer guard (`TokenStateService`):',
+    '',
+    '| check | req/s | p50 ms | p99 ms | server CPU µs/req | PostgreSQL CPU µs/req |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...(hit ? [line('cache hit (the same live access token every request)', hit)] : []),
+    ...(miss ? [line('cache miss (a new live access token every request)', miss)] : []),
+    '',
+  );
+}
+
+const prop = r.propagation;
+if (prop) {
+  out(`Between instances: ${propagationLine(prop)}.`, '');
+  if (!prop.failed) {
+    const d = prop.delay_ms;
+    out(
+      '| trials measured | min ms | p50 ms | p90 ms | p99 ms | max ms | mean ms | still active after ' + `${fmt(prop.timeout_ms, 0)} ms |`,
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| ${prop.measured} | ${fmt(d.min, 2)} | ${fmt(d.p50, 2)} | ${fmt(d.p90, 2)} | ${fmt(d.p99, 2)} | ${fmt(d.max, 2)} | ${fmt(d.mean, 2)} | ${prop.timed_out} |`,
+      '',
+      `B needed ${prop.polls.p50} introspection(s) per trial at the median, ${prop.polls.p99} at p99, ${prop.polls.max} at most, after A's 200.` +
+        (prop.others_cpu_share > 0.05 ? ` Other processes used ${fmt(100 * prop.others_cpu_share, 0)}% of the machine meanwhile: noisy.` : ''),
+      '',
+    );
   }
 }
 
@@ -99,7 +159,7 @@ if (r.scale) {
   );
 }
 
-const noisy = [...r.scenarios, ...(r.scale?.points ?? [])].filter((x) => x.others_cpu_share > 0.05);
+const noisy = [...r.scenarios, ...(r.scale?.points ?? [])].filter((x) => !x.failed && x.others_cpu_share > 0.05);
 if (noisy.length) {
   out(`Other processes used more than 5% of the machine during: ${noisy.map((x) => `${x.id}/${x.server}`).join(', ')}; those rows are noisy.`, '');
 }
@@ -111,24 +171,52 @@ out(
     'them (`client_secret_basic`), with a correct `token_type_hint`. Module and floor: the client lookup, then `oauth_revoke_token` (grant, both tokens and ' +
     'an audit row in one statement). Peer: oidc-provider\'s own semantics: an access token is deleted alone; a refresh token is deleted and so is its whole ' +
     'grant (`revokeByGrantId` for access and refresh tokens, then the grant).',
-  '  - **floor**: `bench/floor/server.mjs`, bare `node:http` + `pg`, the module\'s own token and secret functions, the same two named prepared statements.',
+  ...(has('revoke_live', 'module_nocache')
+    ? [
+        '  - **module**: as deployed by default, with the per-process client cache (invalidated by LISTEN/NOTIFY): after the first request the client ' +
+          'record comes from memory, so a revocation is one SQL round trip.',
+        '  - **module_nocache**: the same server with `CACHE_TTL_SECONDS=0` (caches off): the client lookup and the revocation, two round trips, as before the caches.',
+      ]
+    : []),
+  '  - **floor**: `bench/floor/server.mjs`, bare `node:http` + `pg`, the module\'s own token and secret functions, the same two named prepared statements' +
+    (has('revoke_live', 'module_nocache') ? ' (it looks the client up on every request: it has no cache).' : '.'),
   '  - **peer**: `bench/peer/`, oidc-provider ' + (r.packages['oidc-provider'] ?? '') + ' (production mode, `proxy` false, no debug logging) on a ' +
     'PostgreSQL adapter written for this bench (one table keyed by model + id, jsonb payload, grant id index, named prepared statements); its client is ' +
-    'static configuration, so unlike the module it does not read the client from the database per request.',
+    'static configuration, so it does not read the client from the database per request.',
   '- **revoke_unknown**: well-formed tokens (prefix, CRC32) that are not stored: the client lookup, then a token lookup that finds nothing.',
   '- **revoke_anonymous**: live tokens without client authentication: one statement.',
   '- **introspect_live**: `POST /oauth2/introspect` of live tokens, each once, by the confidential client (Basic); an access token\'s first introspection ' +
     'also records its first use (an UPDATE).',
-  '- **revoke_live (scale)**: revoke_live on the module against databases of different sizes, the same fixed number of requests on each ' +
-    `(${s.scale_warmup_requests.toLocaleString('en')} warm-up + ${s.scale_requests.toLocaleString('en')} measured), since a database of 10,000 grants ` +
-    `holds only 10,000 revocations; in ${s.rounds} rounds in alternating order (the small database seeded anew for each), pooled.`,
+  ...(has('introspect_hit')
+    ? ['- **introspect_hit**: introspection of one live access token, the same in every request: after the first, a token check cache hit (no SQL at all, with the client record cached too).']
+    : []),
+  ...(has('introspect_miss')
+    ? [
+        '- **introspect_miss**: introspection of live access tokens, each once: a token check cache miss every request (the check\'s one statement, ' +
+          'which records the token\'s first use; refresh tokens are never cached, so they are left out).',
+      ]
+    : []),
+  ...(r.propagation
+    ? [
+        '- **propagation A→B**: two instances of the module on the same database (both listening for invalidations). Per trial: B introspects a live ' +
+          'access token (and caches it), A revokes it, and B is asked again, back to back on one connection, until it answers inactive; the delay is ' +
+          `from A's 200 to B's first inactive answer, over ${r.propagation.trials} trials, one at a time (the bench version of \`test/invalidation.e2e-spec.ts\`).`,
+      ]
+    : []),
+  ...(r.scale
+    ? [
+        '- **revoke_live (scale)**: revoke_live on the module against databases of different sizes, the same fixed number of requests on each ' +
+          `(${s.scale_warmup_requests.toLocaleString('en')} warm-up + ${s.scale_requests.toLocaleString('en')} measured), since a database of 10,000 grants ` +
+          `holds only 10,000 revocations; in ${s.rounds} rounds in alternating order (the small database seeded anew for each), pooled.`,
+      ]
+    : []),
   '',
 );
 
-const prof = r.profile?.module?.categories ? r.profile : null;
+const prof = r.profile?.module?.categories && !r.profile.module.failed ? r.profile : null;
 if (prof) {
   const m = prof.module;
-  const f = prof.floor?.categories ? prof.floor : null;
+  const f = prof.floor?.categories && !prof.floor.failed ? prof.floor : null;
   const floorUs = new Map((f?.categories ?? []).map((c) => [c.category, c.us_per_request]));
   const names = [...new Set([...m.categories.map((c) => c.category), ...(f?.categories ?? []).map((c) => c.category)])];
   const moduleUs = new Map(m.categories.map((c) => [c.category, c.us_per_request]));
@@ -167,12 +255,15 @@ if (floor && mod) {
     '',
     `| | server µs/req | PostgreSQL µs/req | load generator µs/req |`,
     '| --- | ---: | ---: | ---: |',
-    ...[mod, floor, scenario('revoke_live', 'peer')]
+    ...[mod, scenario('revoke_live', 'module_nocache'), floor, scenario('revoke_live', 'peer')]
       .filter(Boolean)
       .map((x) => `| ${x.server} | ${fmt(x.cpu_us_per_request.server, 0)} | ${fmt(x.cpu_us_per_request.postgres, 0)} | ${fmt(x.cpu_us_per_request.load_generator, 0)} |`),
     '',
     `The module spends ${fmt(mod.cpu_us_per_request.server - floor.cpu_us_per_request.server, 0)} µs more server CPU per revocation than the floor, ` +
-      `for the same database work (PostgreSQL: ${fmt(mod.cpu_us_per_request.postgres, 0)} against ${fmt(floor.cpu_us_per_request.postgres, 0)} µs).`,
+      (scenario('revoke_live', 'module_nocache')
+        ? `and PostgreSQL ${fmt(mod.cpu_us_per_request.postgres, 0)} against ${fmt(floor.cpu_us_per_request.postgres, 0)} µs (the module skips the client lookup on a cache hit; ` +
+          'PostgreSQL also delivers its invalidation notifications to the module\'s listening connection).'
+        : `for the same database work (PostgreSQL: ${fmt(mod.cpu_us_per_request.postgres, 0)} against ${fmt(floor.cpu_us_per_request.postgres, 0)} µs).`),
     '',
   );
 }

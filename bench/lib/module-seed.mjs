@@ -146,3 +146,43 @@ export async function seedModuleGrants(root, url, { clientId, grants, keep, batc
   }
   return shuffle(kept);
 }
+
+/**
+ * More grants of `clientId` in a database that is already seeded and indexed (a top-up between phases,
+ * when a phase needs more unused tokens than are left): `grants` grants, each with a live access and
+ * refresh token minted like seedModuleGrants' kept ones, loaded with COPY into the indexed tables, then
+ * analysed. Resolves with both tokens of every new grant, in random order: [{ access, refresh }].
+ */
+export async function addModuleGrants(root, url, { clientId, grants, batch = 25_000 }) {
+  const { generateToken, hashToken } = tokenFormat(root);
+  const accessExpiry = new Date(Date.now() + 86_400_000).toISOString();
+  const refreshExpiry = new Date(Date.now() + 30 * 86_400_000).toISOString();
+  const pairs = [];
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (let from = 0; from < grants; from += batch) {
+      const to = Math.min(grants, from + batch);
+      let g = '';
+      let a = '';
+      let r = '';
+      for (let i = from; i < to; i++) {
+        const grantId = randomUUID();
+        const accessId = randomUUID();
+        const access = generateToken('oat_');
+        const refresh = generateToken('ort_');
+        pairs.push({ access, refresh });
+        g += `${grantId}\t${clientId}\ttopup-${grantId}\topenid offline_access\n`;
+        a += `${accessId}\t${grantId}\t\\\\x${hashToken(access).toString('hex')}\t${accessExpiry}\n`;
+        r += `${randomUUID()}\t${grantId}\t\\\\x${hashToken(refresh).toString('hex')}\t${accessId}\t${refreshExpiry}\n`;
+      }
+      await copyRows(client, 'COPY grants (id, client_id, subject, scope) FROM STDIN', [g]);
+      await copyRows(client, 'COPY access_tokens (id, grant_id, token_hash, expires_at) FROM STDIN', [a]);
+      await copyRows(client, 'COPY refresh_tokens (id, grant_id, token_hash, access_token_id, expires_at) FROM STDIN', [r]);
+    }
+    await client.query('ANALYZE grants, access_tokens, refresh_tokens');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return shuffle(pairs);
+}

@@ -2,7 +2,9 @@
 // own models (Grant, AccessToken, RefreshToken and their save()), then bulk-loaded with COPY: the adapter
 // buffers the rows that save() hands it instead of writing them one by one.
 //
-// node bench/peer/seed.mjs <database url> <grants> <kept> <client secret> <tokens out file>
+// node bench/peer/seed.mjs <database url> <grants> <kept> <client secret> <tokens out file> [append]
+// With `append`, the grants are added to a table seeded before (a top-up between phases): the table and its
+// indexes are kept, and the rows go into the indexed table.
 // Prints one JSON line: {"grants":…,"kept":…,"seconds":…}. The out file gets one kept token a line, as
 // "<kind> <token>": for kept grant i (spread evenly), the access token when i is even, the refresh token
 // when odd, in random order.
@@ -12,7 +14,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { bufferUpserts, PEER_COLUMNS, PEER_SCHEMA } from './pg-adapter.mjs';
 import { createProvider, PEER_CLIENT_ID } from './provider.mjs';
 
-const [url, grantsArg, keptArg, secret, outFile] = process.argv.slice(2);
+const [url, grantsArg, keptArg, secret, outFile, mode] = process.argv.slice(2);
+const append = mode === 'append';
 const grants = Number(grantsArg);
 const keep = Number(keptArg);
 const started = Date.now();
@@ -38,10 +41,12 @@ const provider = createProvider('http://127.0.0.1', secret);
 const client = await provider.Client.find(PEER_CLIENT_ID);
 const db = new pg.Client({ connectionString: url });
 await db.connect();
-await db.query(PEER_SCHEMA);
-// As for the module: indexes are built once after the load rather than grown row by row.
-await db.query('DROP INDEX oidc_payloads_grant_id_idx');
-await db.query('ALTER TABLE oidc_payloads DROP CONSTRAINT oidc_payloads_pkey');
+if (!append) {
+  await db.query(PEER_SCHEMA);
+  // As for the module: indexes are built once after the load rather than grown row by row.
+  await db.query('DROP INDEX oidc_payloads_grant_id_idx');
+  await db.query('ALTER TABLE oidc_payloads DROP CONSTRAINT oidc_payloads_pkey');
+}
 
 const stride = Math.max(1, Math.floor(grants / keep));
 const kept = [];
@@ -50,7 +55,7 @@ for (let from = 0; from < grants; from += batch) {
   const rows = [];
   bufferUpserts(rows);
   for (let i = from; i < Math.min(grants, from + batch); i++) {
-    const accountId = `user-${i}`;
+    const accountId = append ? `topup-${started}-${i}` : `user-${i}`;
     const grant = new provider.Grant({ accountId, clientId: PEER_CLIENT_ID });
     grant.addOIDCScope('openid offline_access');
     const grantId = await grant.save();
@@ -61,10 +66,14 @@ for (let from = 0; from < grants; from += batch) {
   bufferUpserts(null);
   await copyBuffered(db, rows);
 }
-await db.query(`SET maintenance_work_mem = '512MB'`);
-await db.query('ALTER TABLE oidc_payloads ADD PRIMARY KEY (model, id)');
-await db.query('CREATE INDEX oidc_payloads_grant_id_idx ON oidc_payloads (grant_id)');
-await db.query('VACUUM (ANALYZE) oidc_payloads');
+if (append) {
+  await db.query('ANALYZE oidc_payloads');
+} else {
+  await db.query(`SET maintenance_work_mem = '512MB'`);
+  await db.query('ALTER TABLE oidc_payloads ADD PRIMARY KEY (model, id)');
+  await db.query('CREATE INDEX oidc_payloads_grant_id_idx ON oidc_payloads (grant_id)');
+  await db.query('VACUUM (ANALYZE) oidc_payloads');
+}
 await db.end();
 
 for (let i = kept.length - 1; i > 0; i--) {
