@@ -269,8 +269,8 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
   log(`\n[${id} / ${server.name}] ${title}`);
   const rateKey = `${id}/${server.name}`;
   const feed = amount ? null : bodies.feed;
-  if (feed) await feed.ensure(tokensFor(expectedRate(rateKey), settings.warmup_s + settings.duration_s), `${rateKey} at up to ${Math.round(expectedRate(rateKey))} req/s`);
-  const grantsNow = typeof grants === 'function' ? grants() : grants;
+  const prior = expectedRate(rateKey);
+  if (feed) await feed.ensure(tokensFor(prior, settings.warmup_s + settings.duration_s), `${rateKey} at up to ${Math.round(prior)} req/s`);
   const prewarmed = await settle(db.url, tables);
   const before = await databaseCounts(db, counts);
   running = await startServer({ ...server, cwd: root, port: Number(server.env.PORT), nodeArgs });
@@ -285,8 +285,13 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
       ...(amount ? { amount: amount.warmup } : { duration: settings.warmup_s }),
     });
     log(`  warm-up  ${describe(warmup)}`);
-    if (feed) noteRate(rateKey, warmup);
-    if (feed) await feed.ensure(tokensFor(expectedRate(rateKey), settings.duration_s), `the measured part of ${rateKey} (warm-up ${Math.round(warmup.requests_per_s)} req/s)`);
+    if (feed) {
+      noteRate(rateKey, warmup);
+      // Only adds when the warm-up went faster than expected: the tokens for the prior rate are there already.
+      const rate = Math.max(prior, warmup.requests_per_s || 0);
+      await feed.ensure(tokensFor(rate, settings.duration_s), `the measured part of ${rateKey} (warm-up ${Math.round(warmup.requests_per_s)} req/s)`);
+    }
+    const grantsNow = typeof grants === 'function' ? grants() : grants;
     const meter = cpuMeter(running.pid, db.name);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     const measured = await runLoad({ ...load, nextBody: bodies.nextBody, ...(amount ? { amount: amount.measured } : { duration: settings.duration_s }) });
