@@ -52,7 +52,8 @@ out(
   '',
   `- ${s.connections} connections, ${s.warmup_s} s warm-up then ${s.duration_s} s measured per scenario, each on a freshly started server ` +
     'after `VACUUM (ANALYZE)`, `CHECKPOINT` and `pg_prewarm` of the tables and indexes',
-  `- a pool of ${s.pool_size} PostgreSQL connections in all three servers (the module's default \`DATABASE_POOL_SIZE\`)`,
+  `- a pool of ${s.pool_size} PostgreSQL connections in every server (the module's default \`DATABASE_POOL_SIZE\`)` +
+    (r.scenarios.some((x) => x.server === 'module_nocache') ? '; with its caches on, the module also holds its one listening connection' : ''),
   `- ${s.grants.toLocaleString('en')} grants (an access and a refresh token each) for the module and the floor, and as many for the peer in its own table of the same database; ` +
     'every request presents a token no earlier request presented, and each revoked token belongs to a grant no earlier request touched',
   '- latencies are every answer\'s own time as autocannon saw it (not autocannon\'s whole-millisecond histogram)',
