@@ -121,10 +121,9 @@ async function forgetDatabase(db) {
 // ---- token feeds: each request takes the next token no earlier request used ----
 // A phase is sized before it starts: it needs (warm-up + measured seconds) × the highest rate this run has
 // seen for the same scenario on the same server (see expectedRate for a first time) × SAFETY, plus a margin
-// for the requests in flight. After the warm-up the
-// measured part is sized again from the warm-up's own rate. A feed that has fewer tokens left than that is
-// topped up with new grants (refill) while nothing is measured. A phase that runs out anyway is marked failed
-// (and repeated once), never reported as a number.
+// for the requests in flight. After the warm-up the measured part is sized again if the warm-up went faster
+// than that. A feed that has fewer tokens left than needed is topped up with new grants (refill) while nothing
+// is measured. A phase that runs out anyway is marked failed (and repeated once), never reported as a number.
 const SAFETY = 1.5;
 const rates = new Map();
 
