@@ -261,7 +261,7 @@ if (floor && mod) {
       .map((x) => `| ${x.server} | ${fmt(x.cpu_us_per_request.server, 0)} | ${fmt(x.cpu_us_per_request.postgres, 0)} | ${fmt(x.cpu_us_per_request.load_generator, 0)} |`),
     '',
     `The module spends ${fmt(mod.cpu_us_per_request.server - floor.cpu_us_per_request.server, 0)} µs more server CPU per revocation than the floor, ` +
-      (scenario('revoke_live', 'module_nocache')
+      (has('revoke_live', 'module_nocache')
         ? `and PostgreSQL ${fmt(mod.cpu_us_per_request.postgres, 0)} against ${fmt(floor.cpu_us_per_request.postgres, 0)} µs (the module skips the client lookup on a cache hit; ` +
           'PostgreSQL also delivers its invalidation notifications to the module\'s listening connection).'
         : `for the same database work (PostgreSQL: ${fmt(mod.cpu_us_per_request.postgres, 0)} against ${fmt(floor.cpu_us_per_request.postgres, 0)} µs).`),
