@@ -39,7 +39,8 @@
 // BENCH_PEER=0|1, BENCH_PROPAGATION=0|1, BENCH_PROPAGATION_TRIALS (300), BENCH_DURATION / BENCH_WARMUP (s),
 // BENCH_CONNECTIONS, BENCH_POOL_SIZE, BENCH_GRANTS, BENCH_RATE_GUESS (req/s assumed before any phase ran:
 // 3000), BENCH_TOPUP_MIN (fewest grants per top-up), BENCH_SCALE_GRANTS (list), BENCH_SCALE_WARMUP /
-// BENCH_SCALE_REQUESTS, BENCH_RETRY_NOISY=0|1, BENCH_ROUNDS, BENCH_SKIP_BUILD=1.
+// BENCH_SCALE_REQUESTS, BENCH_RETRY_NOISY=0|1, BENCH_ROUNDS, BENCH_SKIP_BUILD=1, BENCH_AUTH_FAILURE_STORE
+// (memory|postgres|redis: the module's AUTH_FAILURE_STORE; unset: the host's default, postgres here).
 // `node bench/run.mjs --cleanup` drops bench databases an interrupted run left behind.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,6 +83,10 @@ const settings = {
   topup_min: num('BENCH_TOPUP_MIN', quick ? 5_000 : 20_000),
   propagation: flag('BENCH_PROPAGATION', true),
   propagation_trials: num('BENCH_PROPAGATION_TRIALS', quick ? 100 : 300),
+  // The module host's brute-force counters (AUTH_FAILURE_STORE): unset, the host's default, which with
+  // DATABASE_URL is postgres (two statements per authenticated request on the auth_failure_windows rows of
+  // the one client and address the bench uses); memory keeps them in the process.
+  auth_failure_store: env.BENCH_AUTH_FAILURE_STORE || null,
 };
 // Issue 14's targets for revoke_live with the client cache, reported as met or not, never asserted.
 const TARGETS = { module_vs_floor: 0.85, module_vs_peer: 1.2 };
@@ -214,6 +219,7 @@ function moduleServer(db, extra = {}, { name = 'module', port = PORT } = {}) {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       MIGRATIONS_RUN: 'true',
+      ...(settings.auth_failure_store ? { AUTH_FAILURE_STORE: settings.auth_failure_store } : {}),
       ...extra,
     },
   };
@@ -477,6 +483,11 @@ async function main() {
       log(`dropped ${name}`);
     }
     return;
+  }
+  // The host reads .env from its working directory (under the real environment): one left in the
+  // repository would change the module's settings (caches, brute-force store…) behind the bench's back.
+  if (existsSync(path.join(root, '.env'))) {
+    throw new Error(`${path.join(root, '.env')} exists: the module's host would read its settings from it. Move it away for the bench.`);
   }
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;

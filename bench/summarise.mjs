@@ -57,6 +57,12 @@ out(
   `- ${s.grants.toLocaleString('en')} grants (an access and a refresh token each) for the module and the floor, and as many for the peer in its own table of the same database; ` +
     'every request presents a token no earlier request presented, and each revoked token belongs to a grant no earlier request touched',
   '- latencies are every answer\'s own time as autocannon saw it (not autocannon\'s whole-millisecond histogram)',
+  ...('auth_failure_store' in s
+    ? [
+        `- the module's brute-force counters (\`AUTH_FAILURE_STORE\`): ${s.auth_failure_store ? `\`${s.auth_failure_store}\` (set by \`BENCH_AUTH_FAILURE_STORE\`)` : "the host's default, `postgres` with `DATABASE_URL`"}; ` +
+          'every authenticated request of the bench comes from one client id and one address, so with `postgres` they all update the same rows',
+      ]
+    : []),
   ...(r.top_ups
     ? [
         '- each phase\'s tokens are sized before it starts, and again after its warm-up, from the rates this run measured (× 1.5); a feed ' +
