@@ -17,9 +17,18 @@ export async function createAuthFailureStore(
   if (option === 'memory') return new MemoryAuthFailureStore(memoryBytes);
   if (option === 'postgres') return new PostgresAuthFailureStore(dataSource);
   if ('redisUrl' in option) {
-    // Loaded only when asked for, so hosts that do not use Redis never load its client.
-    const { RedisAuthFailureStore } = await import('./redis-auth-failure-store');
-    return RedisAuthFailureStore.connect(option.redisUrl);
+    // Loaded only when asked for, so hosts that do not use Redis never load its client. Not a declared peer:
+    // TypeORM 0.3 declares an optional peer `redis` of older majors, and npm refuses the two together.
+    let store: typeof import('./redis-auth-failure-store');
+    try {
+      store = await import('./redis-auth-failure-store');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
+        throw new Error('The Redis brute-force store needs the `redis` package (tested with redis 6): npm install redis');
+      }
+      throw err;
+    }
+    return store.RedisAuthFailureStore.connect(option.redisUrl);
   }
   return option;
 }
