@@ -1,4 +1,4 @@
-import { AuthFailureLimiter, AuthFailureLimits, limiterKey } from './auth-failure-limiter';
+import { AuthFailureLimiter, AuthFailureLimits, CLEAN_PAIR_TRUST_MS, limiterKey } from './auth-failure-limiter';
 import { MEMORY_ENTRY_BYTES, MemoryAuthFailureStore } from './memory-auth-failure-store';
 
 const limits = (l: Partial<AuthFailureLimits>): AuthFailureLimits => ({ perClientAddress: 3, perAddress: 0, perClient: 0, windowSeconds: 60, ...l });
@@ -118,6 +118,62 @@ describe('AuthFailureLimiter', () => {
     expect(jest.getTimerCount()).toBe(before + 1);
     await l.onModuleDestroy();
     expect(jest.getTimerCount()).toBe(before);
+  });
+
+  describe('clean pairs: a (client id, address) that proved its secret and never failed', () => {
+    /** A memory store that counts the round trips the limiter makes to it. */
+    const counted = () => {
+      const store = new MemoryAuthFailureStore();
+      const calls = { begin: 0, end: 0 };
+      const begin = store.begin.bind(store);
+      const end = store.end.bind(store);
+      store.begin = (...a) => (calls.begin++, begin(...a));
+      store.end = (...a) => (calls.end++, end(...a));
+      return { store, calls };
+    };
+
+    it('is trusted without a store round trip for the rest of the trust period, then asked about again', async () => {
+      const { store, calls } = counted();
+      const l = limiter({ perClientAddress: 3, perAddress: 5, perClient: 100 }, store);
+      expect(await authenticate(l, 'busy', '10.0.0.3', true)).toBe(200);
+      expect(calls).toEqual({ begin: 1, end: 1 });
+      for (let i = 0; i < 50; i++) expect(await authenticate(l, 'busy', '10.0.0.3', true)).toBe(200);
+      expect(calls).toEqual({ begin: 1, end: 1 });
+      // Another address of the same client id is not trusted by it.
+      expect(await authenticate(l, 'busy', '10.0.0.4', true)).toBe(200);
+      expect(calls).toEqual({ begin: 2, end: 2 });
+      const now = Date.now();
+      const clock = jest.spyOn(Date, 'now').mockReturnValue(now + CLEAN_PAIR_TRUST_MS + 1);
+      try {
+        expect(await authenticate(l, 'busy', '10.0.0.3', true)).toBe(200);
+        expect(calls).toEqual({ begin: 3, end: 3 });
+      } finally {
+        clock.mockRestore();
+      }
+    });
+
+    it('loses the trust at its first failure, which is counted on every key, and its next attempts are reserved again', async () => {
+      const { store, calls } = counted();
+      const l = limiter({ perClientAddress: 3, perAddress: 5, perClient: 100 }, store);
+      expect(await authenticate(l, 'busy', '10.0.0.3', true)).toBe(200);
+      expect(await authenticate(l, 'busy', '10.0.0.3', false)).toBe(401);
+      expect(calls).toEqual({ begin: 1, end: 2 });
+      const windows = await store.begin([], [limiterKey('p', 'busy', '10.0.0.3'), limiterKey('a', '10.0.0.3'), limiterKey('c', 'busy')], 60_000);
+      expect(windows.read.map((w) => w.failures)).toEqual([1, 1, 1]);
+      // Reserved again: the concurrent guesses of a pair that failed meet its limit.
+      const answers = await Promise.all(Array.from({ length: 20 }, () => authenticate(l, 'busy', '10.0.0.3', false)));
+      expect(answers.filter((a) => a === 401)).toHaveLength(2);
+      expect(await authenticate(l, 'busy', '10.0.0.3', true)).toBe(429);
+    });
+
+    it('is not made by a success of a pair that failed in its window', async () => {
+      const { store, calls } = counted();
+      const l = limiter({ perClientAddress: 3 }, store);
+      expect(await authenticate(l, 'app', '10.0.0.5', false)).toBe(401);
+      expect(await authenticate(l, 'app', '10.0.0.5', true)).toBe(200);
+      expect(await authenticate(l, 'app', '10.0.0.5', true)).toBe(200);
+      expect(calls).toEqual({ begin: 3, end: 3 });
+    });
   });
 
   it('with every limit at 0 never refuses and keeps nothing', async () => {

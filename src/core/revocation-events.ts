@@ -216,7 +216,9 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
    * outbox (which then normally does not repeat it here). Other instances hear of it through the outbox.
    */
   emit(event: RevocationEvent): void {
-    if (this.started) this.announced.set(keyOf(event), Date.now());
+    // Remembered only when the outbox will deliver it here too (to a listener of this process): without
+    // listeners the outbox's announcements are not read, and the map would hold every revocation for minutes.
+    if (this.started && this.listeners.size > 0) this.announced.set(keyOf(event), Date.now());
     this.deliver(event);
   }
 
