@@ -129,7 +129,7 @@ export class LoginController {
       case 'signup':
         return { page: 'signup', view: { ...form, username: outcome.username, error: outcome.error, minLength: this.login.minPasswordLength(), loginAction: action } };
       case 'consent':
-        return { page: 'consent', view: { ...form, username: outcome.username, scopes: outcome.scopes, proof: outcome.proof } };
+        return { page: 'consent', view: { ...form, username: outcome.username, scopes: outcome.scopes, proof: outcome.proof, userCode: outcome.pending.userCode } };
     }
   }
 
