@@ -51,7 +51,7 @@ const hasTools = ['jq', 'curl'].every((tool) => {
       expect(out).toMatch(/\{"active":true,"client_id":"element","scope":"openid","sub":"@bob:example\.org"/);
       expect(out).toContain('"error":"invalid_grant","error_description":"The refresh token was already used; the session has been revoked as a precaution; sign in again."}{"active":false}');
       expect(out).toMatch(/"scope":"metrics:read"/);
-      expect(out).toContain('{"deleted_access_tokens":0,"deleted_refresh_tokens":0,"deleted_grants":0,"deleted_authorization_requests":0,"deleted_authorization_codes":0,"deleted_clients":0}');
+      expect(out).toContain('{"deleted_access_tokens":0,"deleted_refresh_tokens":0,"deleted_grants":0,"deleted_authorization_requests":0,"deleted_authorization_codes":0,"deleted_device_codes":0,"deleted_clients":0}');
       expect(out).toContain('{"status":"ok","revocation_events":{"failed_deliveries":0}}');
     } finally {
       server.child.kill('SIGTERM');
