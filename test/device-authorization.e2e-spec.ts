@@ -84,10 +84,10 @@ describe('device authorization grant (RFC 8628)', () => {
       const tv = await flow.client();
       const res = await fetch(`${h.url}/oauth2/device`);
       expect(res.status).toBe(405);
-      expect((await res.json()).error).toBe('invalid_request');
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
       const json = await fetch(`${h.url}/oauth2/device`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: tv.client_id }) });
       expect(json.status).toBe(400);
-      expect((await json.json()).error).toBe('invalid_request');
+      expect(((await json.json()) as { error: string }).error).toBe('invalid_request');
     });
   });
 
@@ -308,7 +308,7 @@ describe('device authorization grant (RFC 8628)', () => {
 
   it('publishes device_authorization_endpoint and the grant type in the discovery document', async () => {
     const res = await fetch(`${h.url}/.well-known/oauth-authorization-server`);
-    const doc = await res.json();
+    const doc = (await res.json()) as Record<string, unknown>;
     expect(doc.device_authorization_endpoint).toBe(`${ISSUER}/oauth2/device`);
     expect(doc.grant_types_supported).toEqual(expect.arrayContaining([DEVICE_CODE_GRANT_TYPE, 'authorization_code', 'refresh_token']));
   });
@@ -320,7 +320,7 @@ describe('device authorization grant (RFC 8628)', () => {
       body: JSON.stringify({ client_name: 'TV', client_uri: 'https://tv.example', redirect_uris: ['https://tv.example/cb'], grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT_TYPE], token_endpoint_auth_method: 'none' }),
     });
     expect(res.status).toBe(201);
-    const registered = await res.json();
+    const registered = (await res.json()) as { client_id: string; grant_types: string[] };
     expect(registered.grant_types).toEqual(expect.arrayContaining([DEVICE_CODE_GRANT_TYPE]));
     const { rows } = await h.pool.query('SELECT grant_types FROM clients WHERE client_id = $1', [registered.client_id]);
     expect(rows[0].grant_types).toContain(DEVICE_CODE_GRANT_TYPE);

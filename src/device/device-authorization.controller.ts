@@ -4,7 +4,7 @@ import { ClientAuthGuard } from '../clients/client-auth.guard';
 import { OAuthEndpointController } from '../http/oauth-endpoint.controller';
 import { OAuthForm } from '../http/oauth-form';
 import { oauthValidationPipe } from '../http/oauth-validation.pipe';
-import { DeviceAuthorizationRequestDto } from './device-authorization-request.dto';
+import { ScopedClientRequestDto } from '../http/scoped-client-request.dto';
 import { DeviceAuthorizationResponse, DeviceAuthorizationService } from './device-authorization.service';
 
 /** `POST <path>` (RFC 8628 §3.1). HTTP only: the decision is the service's. */
@@ -18,7 +18,7 @@ export class DeviceAuthorizationController extends OAuthEndpointController {
   @Post()
   @HttpCode(200)
   @UseGuards(ClientAuthGuard)
-  start(@OAuthForm(oauthValidationPipe()) body: DeviceAuthorizationRequestDto, @OAuthClient() client: AuthenticatedClient | null): Promise<DeviceAuthorizationResponse> {
+  start(@OAuthForm(oauthValidationPipe()) body: ScopedClientRequestDto, @OAuthClient() client: AuthenticatedClient | null): Promise<DeviceAuthorizationResponse> {
     return this.devices.start(client, body.scope);
   }
 }

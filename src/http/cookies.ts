@@ -13,7 +13,7 @@ export function readCookie(req: Request, name: string): string | undefined {
 
 /**
  * A Set-Cookie value for the server's own pages: HttpOnly, SameSite=Lax, whole origin, Secure under https;
- * no Max-Age: a browser-lifetime cookie.
+ * Max-Age when given (without: a browser-lifetime cookie).
  */
 export function pageCookie(name: string, value: string, secure: boolean, maxAgeSeconds?: number): string {
   const attrs = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax'];

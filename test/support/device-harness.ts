@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ClientsService, CreatedClient } from '../../src/clients/clients.service';
 import type { TokenEndpointAuthMethod } from '../../src/clients/client.entity';
+import type { DeviceAuthorizationResponse } from '../../src/device/device-authorization.service';
 import { DEVICE_CODE_GRANT_TYPE } from '../../src/device/device.constants';
 import { text, TestBrowser, Page } from './browser';
 import { Fixtures } from './fixtures';
@@ -10,16 +11,6 @@ import { uniqueId } from './test-app';
 
 /** The issuer of the test servers; they listen elsewhere (see test-app.ts). */
 export const ISSUER = 'http://localhost:3000';
-
-/** What the device endpoint answered (RFC 8628 §3.2). */
-export interface DeviceStart {
-  device_code: string;
-  user_code: string;
-  verification_uri: string;
-  verification_uri_complete: string;
-  expires_in: number;
-  interval: number;
-}
 
 /** The device flow against a login harness: a device that starts and polls, a person who answers in a TestBrowser. */
 export class DeviceFlow {
@@ -42,10 +33,10 @@ export class DeviceFlow {
     return this.calls.post('/oauth2/device', params, client);
   }
 
-  async started(client: CreatedClient, scope = 'urn:matrix:client:api:*'): Promise<DeviceStart> {
+  async started(client: CreatedClient, scope = 'urn:matrix:client:api:*'): Promise<DeviceAuthorizationResponse> {
     const res = await this.start(client, { scope });
     if (res.status !== 200) throw new Error(`the device endpoint answered ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body as DeviceStart;
+    return res.body as DeviceAuthorizationResponse;
   }
 
   poll(client: CreatedClient, deviceCode: string): request.Test {

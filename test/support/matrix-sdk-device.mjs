@@ -5,15 +5,11 @@
 // Usage: node test/support/matrix-sdk-device.mjs '<json>' with { base, issuer, username, password, decision: 'allow' | 'deny' }
 import { parse } from 'node-html-parser';
 import { isValidAuthMetadata, OAuth2 } from 'matrix-js-sdk/lib/oauth/index.js';
+import { routeIssuerTo } from './issuer-fetch.mjs';
 
 const { base, issuer, username, password, decision } = JSON.parse(process.argv[2]);
 
-// The issuer's URLs point at a name this test does not serve on: send them to the server under test.
-const realFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => {
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  return realFetch(url.startsWith(issuer) ? base + url.slice(issuer.length) : url, init);
-};
+routeIssuerTo(issuer, base);
 
 /** A browser: follows redirects, keeps cookies, submits forms. */
 const jar = new Map();

@@ -1,7 +1,11 @@
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
-/** RFC 8628 §3.1: client_id (or client authentication) and an optional scope. Unknown parameters are ignored. */
-export class DeviceAuthorizationRequestDto {
+/**
+ * The parameters a client's form request to an OAuth endpoint may carry besides its own: client
+ * authentication in the body (RFC 6749 §2.3.1) and scope (§3.3). Unknown parameters are ignored (§3.2)
+ * and reach the service as they were sent.
+ */
+export class ScopedClientRequestDto {
   [parameter: string]: string | undefined;
 
   /** RFC 6749 §3.3: space-separated scope tokens. */
