@@ -1,22 +1,14 @@
-import { execFile } from 'node:child_process';
 import request from 'supertest';
 import { hashToken } from '../src/grants/token-format';
 import { UsersService } from '../src/login/users.service';
 import { Fixtures } from './support/fixtures';
+import { runMatrixSdkScript } from './support/matrix-sdk';
 import { startTestServer, TestServer, uniqueId } from './support/test-app';
 import { OAuthCalls } from './support/token-fixtures';
 
 const ISSUER = 'http://localhost:3000';
 
-/** Runs test/support/matrix-sdk-device.mjs (an ES module: matrix-js-sdk 43 is ESM) and parses what it saw. */
-function matrixDevice(config: Record<string, string>): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    execFile('node', ['test/support/matrix-sdk-device.mjs', JSON.stringify(config)], { timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`matrix-js-sdk run failed: ${stderr || err.message}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop()!));
-    });
-  });
-}
+const matrixDevice = (config: Record<string, string>) => runMatrixSdkScript('matrix-sdk-device.mjs', config);
 
 /**
  * A real Matrix client, unmodified: matrix-js-sdk's OAuth2 registers itself (asking for the device grant
