@@ -1,19 +1,11 @@
-import { execFile } from 'node:child_process';
 import { hashToken } from '../src/grants/token-format';
 import { UsersService } from '../src/login/users.service';
+import { runMatrixSdkScript } from './support/matrix-sdk';
 import { startTestServer, TestServer, uniqueId } from './support/test-app';
 
 const ISSUER = 'http://localhost:3000';
 
-/** Runs test/support/matrix-sdk-login.mjs (an ES module: matrix-js-sdk 43 is ESM) and parses what it saw. */
-function matrixClient(config: Record<string, string>): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    execFile('node', ['test/support/matrix-sdk-login.mjs', JSON.stringify(config)], { timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`matrix-js-sdk run failed: ${stderr || err.message}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop()!));
-    });
-  });
-}
+const matrixClient = (config: Record<string, string>) => runMatrixSdkScript('matrix-sdk-login.mjs', config);
 
 /**
  * A real Matrix client, unmodified: matrix-js-sdk's OAuth2 class validates the discovered metadata (from

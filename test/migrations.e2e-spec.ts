@@ -4,8 +4,8 @@ import { OAUTH_MIGRATIONS } from '../src/schema/entities';
 import { run, tempDataDir } from './support/processes';
 import { testDatabaseKind } from './support/test-database';
 
-const TABLES = ['access_tokens', 'auth_failure_windows', 'authorization_codes', 'authorization_requests', 'browser_sessions', 'clients', 'consents', 'grants', 'refresh_tokens', 'revocation_audit', 'revocation_event_deliveries', 'revocation_event_listeners', 'users'];
-const FUNCTIONS = ['oauth_cleanup_authorizations', 'oauth_cleanup_batch', 'oauth_cleanup_registered_clients', 'oauth_cleanup_revoked_grants', 'oauth_exchange_code', 'oauth_notify_deleted', 'oauth_notify_invalidation', 'oauth_notify_revocation_event', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
+const TABLES = ['access_tokens', 'auth_failure_windows', 'authorization_codes', 'authorization_requests', 'browser_sessions', 'clients', 'consents', 'device_codes', 'grants', 'refresh_tokens', 'revocation_audit', 'revocation_event_deliveries', 'revocation_event_listeners', 'users'];
+const FUNCTIONS = ['oauth_cleanup_authorizations', 'oauth_cleanup_batch', 'oauth_cleanup_registered_clients', 'oauth_cleanup_revoked_grants', 'oauth_exchange_code', 'oauth_notify_deleted', 'oauth_notify_invalidation', 'oauth_notify_revocation_event', 'oauth_poll_device_code', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
 const LIFECYCLE_FUNCTIONS = ['oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
 const REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text, reason text, revoked_at timestamp with time zone)';
 const LANDED_REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text)';
@@ -94,14 +94,23 @@ describe('migrations', () => {
       const shown = await run('npm', ['run', '--silent', 'migration:show'], db.env);
       for (const migration of OAUTH_MIGRATIONS) expect(shown.stdout).toMatch(new RegExp(`\\[X\\].*${migration.name}`));
 
+      expect(full.indexes).toEqual(expect.arrayContaining(['device_codes_device_code_hash_key', 'device_codes_user_code_key', 'device_codes_expires_at_idx', 'device_codes_grant_id_idx']));
+
       // Back one step at a time, checking what each down() restores.
+      await revertThrough('DeviceAuthorization1796402655691');
+      const beforeDevice = await inspect();
+      expect(beforeDevice.tables).toEqual(TABLES.filter((t) => t !== 'device_codes'));
+      expect(Object.keys(beforeDevice.functions)).toEqual(FUNCTIONS.filter((f) => f !== 'oauth_poll_device_code'));
+      // What drifts then is only what DeviceAuthorization adds: the device table and the request's kind and user code.
+      expect(beforeDevice.drift.join('\n')).toMatch(/device_codes/);
+      expect(beforeDevice.drift.filter((q) => !/device_codes|"kind"|"user_code"|authorization_requests_kind_check/.test(q))).toEqual([]);
       await revertThrough('RegisteredClientCleanup1796398999277');
       const beforeClientCleanup = await inspect();
       expect(Object.keys(beforeClientCleanup.functions)).not.toContain('oauth_cleanup_registered_clients');
       expect(beforeClientCleanup.indexes).not.toContain('clients_registered_at_idx');
-      expect(beforeClientCleanup.tables).toEqual(TABLES);
+      expect(beforeClientCleanup.tables).toEqual(beforeDevice.tables);
       await revertThrough('AuthFailureWindows1796395156226');
-      expect((await inspect()).tables).toEqual(TABLES.filter((t) => t !== 'auth_failure_windows'));
+      expect((await inspect()).tables).toEqual(beforeDevice.tables.filter((t) => t !== 'auth_failure_windows'));
       await revertThrough('RevocationOutcome1796391973873');
       const landed = await inspect();
       expect(landed.functions.oauth_revoke_grant).toBe(LANDED_REVOCATION_RESULT);

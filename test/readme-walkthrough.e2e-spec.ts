@@ -51,7 +51,11 @@ const hasTools = ['jq', 'curl'].every((tool) => {
       expect(out).toMatch(/\{"active":true,"client_id":"element","scope":"openid","sub":"@bob:example\.org"/);
       expect(out).toContain('"error":"invalid_grant","error_description":"The refresh token was already used; the session has been revoked as a precaution; sign in again."}{"active":false}');
       expect(out).toMatch(/"scope":"metrics:read"/);
-      expect(out).toContain('{"deleted_access_tokens":0,"deleted_refresh_tokens":0,"deleted_grants":0,"deleted_authorization_requests":0,"deleted_authorization_codes":0,"deleted_clients":0}');
+      // The device sign-in: pending, then the person's Allow on the verification and login pages, then tokens.
+      expect(out).toMatch(/"user_code":"[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}"/);
+      expect(out).toContain('{"error":"authorization_pending"');
+      expect(out).toMatch(/\/device\?result=approved\n\{"access_token":"oat_\w+","token_type":"Bearer","expires_in":3600,"refresh_token":"ort_\w+","scope":"openid"\}/);
+      expect(out).toContain('{"deleted_access_tokens":0,"deleted_refresh_tokens":0,"deleted_grants":0,"deleted_authorization_requests":0,"deleted_authorization_codes":0,"deleted_device_codes":0,"deleted_clients":0}');
       expect(out).toContain('{"status":"ok","revocation_events":{"failed_deliveries":0}}');
     } finally {
       server.child.kill('SIGTERM');

@@ -32,7 +32,8 @@ describe('matrix-js-sdk (OAuth2.registerClient) registers against the server', (
     expect(rows[0]).toEqual({
       application_type: 'native',
       redirect_uris: ['http://127.0.0.1/callback', 'org.example.element:/callback'],
-      grant_types: ['authorization_code', 'refresh_token'],
+      // The SDK asks for the device grant too, because discovery lists it (RFC 8628).
+      grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
       metadata: { client_name: 'Element X (test)', client_uri: 'https://element.example.org', tos_uri: 'https://element.example.org/tos' },

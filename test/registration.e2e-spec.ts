@@ -115,7 +115,7 @@ describe('POST /oauth2/register (RFC 7591, Matrix client registration rules)', (
     it('drops grant and response types it does not understand, and metadata it does not know, instead of refusing them', async () => {
       const res = await register(
         webClient({
-          grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'implicit', 'client_credentials'],
+          grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'implicit', 'client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
           response_types: ['code', 'id_token', 'code id_token'],
           scope: 'openid',
           jwks_uri: 'https://element.example.org/jwks',
@@ -125,11 +125,12 @@ describe('POST /oauth2/register (RFC 7591, Matrix client registration rules)', (
         }),
       );
       expect(res.status).toBe(201);
-      expect(res.body.grant_types).toEqual(['authorization_code', 'refresh_token']);
+      // The device grant (RFC 8628) is served: kept; implicit, client_credentials and jwt-bearer are not offered to registered clients.
+      expect(res.body.grant_types).toEqual(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
       expect(res.body.response_types).toEqual(['code']);
       for (const dropped of ['scope', 'jwks_uri', 'software_statement', 'client_name#<b>', 'polluted']) expect(res.body).not.toHaveProperty(dropped);
       const stored = await row(res.body.client_id);
-      expect(stored.grant_types).toEqual(['authorization_code', 'refresh_token']);
+      expect(stored.grant_types).toEqual(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
       expect(stored.response_types).toEqual(['code']);
       expect(Object.keys(stored.metadata).sort()).toEqual(['client_name', 'client_uri']);
     });

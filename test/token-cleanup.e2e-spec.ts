@@ -80,7 +80,7 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     const r = await runAdmin(['tokens:cleanup']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
-    expect(r.json).toEqual({ deleted_access_tokens: 3, deleted_refresh_tokens: 3, deleted_grants: 2, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_clients: 0 });
+    expect(r.json).toEqual({ deleted_access_tokens: 3, deleted_refresh_tokens: 3, deleted_grants: 2, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0, deleted_clients: 0 });
 
     expect(await exists(revokedLongAgo.grant_id)).toBe(false);
     expect(await db.counts(revokedLongAgo.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
@@ -110,7 +110,7 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
   it('keeps a token expired within retention, so that presenting it still revokes its grant', async () => {
     const login = await fx.login(app.client_id);
     await backdate(login.grant_id, 10, { tokens: true });
-    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
     expect((await calls.revoke(login.access_token, app)).status).toBe(200);
     expect(await db.grant(login.grant_id)).toMatchObject({ revoked: true });
   });
@@ -118,11 +118,11 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
   it('keeps an access token expired long ago while the refresh token issued with it is live, so logging out with it still revokes the grant', async () => {
     const login = await fx.login(app.client_id);
     await server.pool.query(`UPDATE access_tokens SET expires_at = now() - interval '40 days' WHERE grant_id = $1`, [login.grant_id]);
-    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
     expect((await calls.revoke(login.access_token, app)).status).toBe(200);
     expect(await fx.grantState(login.grant_id)).toMatchObject({ grantRevoked: true, liveRefresh: 0 });
     // Once nothing live depends on it, the long-expired access token is stale like any other.
-    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
   });
 
   it('deletes a revoked grant left without tokens once its own revocation is past retention', async () => {
@@ -133,10 +133,10 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     await server.pool.query(`UPDATE access_tokens SET revoked_at = now() - interval '10 days' WHERE grant_id = $1`, [login.grant_id]);
     await server.pool.query(`UPDATE refresh_tokens SET revoked_at = now() - interval '10 days' WHERE grant_id = $1`, [login.grant_id]);
     await server.pool.query(`UPDATE grants SET revoked_at = now() - interval '10 days', created_at = now() - interval '50 days' WHERE id = $1`, [login.grant_id]);
-    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
     expect(await exists(login.grant_id)).toBe(true);
     await server.pool.query(`UPDATE grants SET revoked_at = now() - interval '31 days' WHERE id = $1`, [login.grant_id]);
-    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
     expect(await exists(login.grant_id)).toBe(false);
     expect(await db.counts(login.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
   });
@@ -149,7 +149,7 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     for (const table of ['access_tokens', 'refresh_tokens']) {
       await server.pool.query(`UPDATE ${table} SET revoked_at = now() - interval '40 days', expires_at = now() + interval '1 day' WHERE grant_id = $1`, [login.grant_id]);
     }
-    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
     expect(await exists(login.grant_id)).toBe(false);
     expect(await db.counts(login.grant_id)).toEqual({ access: 0, refresh: 0, audit: 1 });
   });
@@ -159,10 +159,10 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     expect((await calls.refresh(login.refresh_token, app)).status).toBe(200); // revokes the first access token
     expect(await db.access(login.access_token)).toMatchObject({ revoked: true });
     await server.pool.query(`UPDATE access_tokens SET revoked_at = now() - interval '40 days' WHERE token_hash = $1`, [hashToken(login.access_token)]);
-    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
     expect(await db.access(login.access_token)).toMatchObject({ revoked: true });
     await server.pool.query(`UPDATE access_tokens SET expires_at = now() - interval '31 days' WHERE token_hash = $1`, [hashToken(login.access_token)]);
-    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
     expect(await db.access(login.access_token)).toBeUndefined();
     expect(await db.live(login.grant_id)).toEqual({ access: 1, refresh: 1 });
   });
@@ -184,7 +184,7 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
       }
       const batches = calls.filter((c) => String(c[0]).includes('oauth_cleanup_batch'));
       expect(batches.map((c) => (c[1] as unknown[])[1])).toEqual([2, 2, 2, 2]); // three that delete, one that finds nothing
-      expect(result).toEqual({ deleted_access_tokens: 5, deleted_refresh_tokens: 5, deleted_grants: 5, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+      expect(result).toEqual({ deleted_access_tokens: 5, deleted_refresh_tokens: 5, deleted_grants: 5, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
       for (const login of logins) expect(await exists(login.grant_id)).toBe(false);
     } finally {
       await small.close();
@@ -201,14 +201,14 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     try {
       await holder.query('BEGIN');
       await holder.query('SELECT id FROM grants WHERE id = $1 FOR UPDATE', [busy.grant_id]);
-      expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+      expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
       expect(await exists(idle.grant_id)).toBe(false);
       expect(await db.counts(busy.grant_id)).toEqual({ access: 1, refresh: 1, audit: 0 });
       await holder.query('COMMIT');
     } finally {
       holder.release();
     }
-    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0 });
+    expect(await cleanup()).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
     expect(await exists(busy.grant_id)).toBe(false);
   });
 
@@ -217,7 +217,7 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
     await calls.revoke(login.access_token, app);
     await backdate(login.grant_id, 20); // the earlier tests left grants 10 days old: they stay
     const r = await runAdmin(['tokens:cleanup'], { DATABASE_URL: testDatabaseUrl(), TOKEN_RETENTION_DAYS: '15' });
-    expect(r.json).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_clients: 0 });
+    expect(r.json).toEqual({ deleted_access_tokens: 1, deleted_refresh_tokens: 1, deleted_grants: 1, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0, deleted_clients: 0 });
     expect(await exists(login.grant_id)).toBe(false);
     const bad = await runAdmin(['tokens:cleanup', '--days', '3']);
     expect(bad.code).toBe(2);
@@ -270,7 +270,7 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
 
       const r = await runAdmin(['tokens:cleanup'], { DATABASE_URL: testDatabaseUrl(), REGISTRATION_UNUSED_CLIENT_DAYS: '7' });
       expect(r.code).toBe(0);
-      expect(r.json).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_clients: 3 });
+      expect(r.json).toEqual({ deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0, deleted_clients: 3 });
       for (const id of [unused, lapsed, revoked]) expect(await clientExists(id)).toBe(false);
       expect(await grantCount(lapsed)).toBe(0);
       expect(await db.counts(lapsedLogin.grant_id)).toEqual({ access: 0, refresh: 0, audit: 0 });

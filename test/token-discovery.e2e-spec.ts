@@ -14,7 +14,8 @@ describe('discovery: what the token endpoint and introspection contribute (host 
         authorization_endpoint: 'https://auth.example.com/oauth2/authorize',
         authorization_response_iss_parameter_supported: true,
         code_challenge_methods_supported: ['S256'],
-        grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
+        device_authorization_endpoint: 'https://auth.example.com/oauth2/device',
+        grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
         introspection_endpoint: 'https://auth.example.com/oauth2/introspect',
         // Only confidential clients may introspect: no `none`.
         introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],

@@ -93,7 +93,7 @@ describe('POST /oauth2/token: request rules and grant_type=client_credentials', 
   });
 
   describe('grant types', () => {
-    it.each(['password', 'urn:ietf:params:oauth:grant-type:device_code', 'implicit'])(
+    it.each(['password', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'implicit'])(
       'answers 400 unsupported_grant_type for %s, without echoing it, and creates nothing',
       async (grantType) => {
         const c = await fx.client('client_secret_basic');
@@ -104,6 +104,14 @@ describe('POST /oauth2/token: request rules and grant_type=client_credentials', 
         expect(await grantsOf(c.client_id)).toEqual([]);
       },
     );
+
+    it('answers 400 unauthorized_client for the device grant (served, RFC 8628) to a client not registered for it', async () => {
+      const c = await fx.client('client_secret_basic');
+      const res = await calls.post('/oauth2/token', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x' }, c);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('unauthorized_client');
+      expect(await grantsOf(c.client_id)).toEqual([]);
+    });
 
     it('answers 400 unauthorized_client for authorization_code to a client not registered for it, and creates nothing', async () => {
       const c = await fx.client('client_secret_basic');

@@ -1,9 +1,11 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { ClientEntity } from '../clients/client.entity';
+import type { AuthorizationRequestKind } from './pending-authorization.interface';
 
 /** A validated authorization request (RFC 6749 §4.1.1) waiting for the login step; single use, short-lived. */
 @Entity({ name: 'authorization_requests' })
 @Check('authorization_requests_response_mode_check', `response_mode IN ('query', 'fragment')`)
+@Check('authorization_requests_kind_check', `kind IN ('code', 'device')`)
 export class AuthorizationRequestEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -32,6 +34,17 @@ export class AuthorizationRequestEntity {
 
   @Column({ type: 'text', nullable: true })
   prompt: string | null;
+
+  /**
+   * `code`: an authorization request of the authorization endpoint (RFC 6749 §4.1.1). `device`: a person
+   * entered the user code of a device authorization (RFC 8628 §3.3); completing it approves the device code.
+   */
+  @Column({ type: 'text', default: 'code' })
+  kind: AuthorizationRequestKind;
+
+  /** For a device request: the user code as the device shows it (`BCDF-GHJK`), for the consent page. */
+  @Column({ name: 'user_code', type: 'text', nullable: true })
+  userCode: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -8,7 +8,7 @@ import { hashToken } from '../grants/token-format';
 import { AUTHORIZATION_OPTIONS } from './authorization.constants';
 import type { ResolvedAuthorizationOptions } from './authorization-options.interface';
 import { AuthorizationRequestError } from './authorization-request.error';
-import type { AuthorizationCompletion, AuthorizationDenial, PendingAuthorization } from './pending-authorization.interface';
+import type { AuthorizationCompletion, AuthorizationDenial, AuthorizationRequestKind, AuthorizationRequestKindSteps, PendingAuthorization } from './pending-authorization.interface';
 import { clientRedirect, matchesRegisteredRedirectUri } from './redirect-uri';
 
 /** The answer to an authorization request: a page (nothing can be redirected safely) or a redirect. */
@@ -35,6 +35,8 @@ interface PendingRow {
   prompt: string | null;
   expires_at: Date;
   metadata: Record<string, unknown>;
+  kind: AuthorizationRequestKind;
+  user_code: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -55,6 +57,8 @@ export function s256(verifier: string): string {
  */
 @Injectable()
 export class AuthorizationService {
+  private readonly kinds = new Map<AuthorizationRequestKind, AuthorizationRequestKindSteps>();
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(OAUTH_CORE_OPTIONS) private readonly core: ResolvedOAuthCoreOptions,
@@ -106,13 +110,11 @@ export class AuthorizationService {
     }
     const requested = parseScope(one('scope'));
     if (requested === null) return fail('invalid_scope', 'scope must be scope tokens separated by single spaces (RFC 6749 §3.3).');
-    let scope = requested ?? [];
-    if (this.options.scopePolicy) {
-      try {
-        scope = await this.options.scopePolicy({ clientId, scope });
-      } catch (err) {
-        return fail('invalid_scope', err instanceof Error && err.message ? err.message : 'The requested scope is not allowed.');
-      }
+    let scope: string[];
+    try {
+      scope = await this.allowedScope(clientId, requested ?? []);
+    } catch (err) {
+      return fail('invalid_scope', (err as Error).message);
     }
     const [{ id }]: Array<{ id: string }> = await this.dataSource.query(
       `INSERT INTO authorization_requests (client_id, redirect_uri, response_mode, state, scope, code_challenge, prompt, expires_at)
@@ -122,11 +124,30 @@ export class AuthorizationService {
     return { kind: 'redirect', location: this.loginUrl(id) };
   }
 
+  /**
+   * The scope a client may ask for, as the host's `scopePolicy` decides (every entry point that starts an
+   * authorization asks here); throws an Error whose message says why when the policy refuses.
+   */
+  async allowedScope(clientId: string, scope: string[]): Promise<string[]> {
+    if (!this.options.scopePolicy) return scope;
+    try {
+      return await this.options.scopePolicy({ clientId, scope });
+    } catch (err) {
+      throw new Error(err instanceof Error && err.message ? err.message : 'The requested scope is not allowed.');
+    }
+  }
+
+  /** Lets another module own pending requests of `kind` (the device module: RFC 8628 device requests). */
+  registerKind(kind: Exclude<AuthorizationRequestKind, 'code'>, steps: AuthorizationRequestKindSteps): void {
+    if (this.kinds.has(kind)) throw new Error(`Two modules end authorization requests of kind ${kind}`);
+    this.kinds.set(kind, steps);
+  }
+
   /** The request waiting for the login step, or null when it is unknown, expired or already answered. */
   async getPending(id: string): Promise<PendingAuthorization | null> {
     if (!UUID.test(id)) return null;
     const [row]: PendingRow[] = await this.dataSource.query(
-      `SELECT r.id, r.client_id, r.redirect_uri, r.response_mode, r.state, r.scope, r.prompt, r.expires_at, c.metadata
+      `SELECT r.id, r.client_id, r.redirect_uri, r.response_mode, r.state, r.scope, r.prompt, r.expires_at, r.kind, r.user_code, c.metadata
        FROM authorization_requests r JOIN clients c ON c.client_id = r.client_id
        WHERE r.id = $1 AND r.finished_at IS NULL AND r.expires_at > now() AND c.disabled_at IS NULL`,
       [id],
@@ -140,6 +161,8 @@ export class AuthorizationService {
       prompt: row.prompt ? row.prompt.split(' ') : [],
       redirectUri: row.redirect_uri,
       expiresAt: row.expires_at,
+      kind: row.kind,
+      ...(row.user_code ? { userCode: row.user_code } : {}),
     };
   }
 
@@ -157,12 +180,13 @@ export class AuthorizationService {
     const scope = completion.scope ?? pending.scope;
     const beyond = scope.filter((s) => !pending.scope.includes(s));
     if (beyond.length > 0) throw new TypeError(`complete(): scope ${beyond.join(' ')} was not requested`);
+    if (pending.kind !== 'code') return this.otherKind(pending.kind, (steps) => steps.complete(id, completion.subject, [...new Set(scope)]));
     const code = randomBytes(32).toString('base64url');
     const [row]: Array<{ redirect_uri: string; response_mode: 'query' | 'fragment'; state: string | null }> = await this.dataSource.query(
       `WITH req AS (
          UPDATE authorization_requests r SET finished_at = now()
          FROM clients c
-         WHERE r.id = $1 AND r.finished_at IS NULL AND r.expires_at > now() AND c.client_id = r.client_id AND c.disabled_at IS NULL
+         WHERE r.id = $1 AND r.kind = 'code' AND r.finished_at IS NULL AND r.expires_at > now() AND c.client_id = r.client_id AND c.disabled_at IS NULL
          RETURNING r.client_id, r.redirect_uri, r.response_mode, r.state, r.code_challenge
        ), g AS (
          INSERT INTO grants (client_id, subject, scope) SELECT client_id, $2, $3 FROM req RETURNING id
@@ -179,11 +203,13 @@ export class AuthorizationService {
 
   /** The login step refuses the request (the person said no, or prompt=none cannot be honoured): the error redirect. */
   async deny(id: string, error: AuthorizationDenial = 'access_denied'): Promise<string> {
+    const kind = UUID.test(id) ? (await this.getPending(id))?.kind : undefined;
+    if (kind && kind !== 'code') return this.otherKind(kind, (steps) => steps.deny(id));
     const rows: Array<{ redirect_uri: string; response_mode: 'query' | 'fragment'; state: string | null }> = UUID.test(id)
       ? await this.dataSource.query(
           // As a SELECT: TypeORM answers an UPDATE with [rows, count].
           `WITH d AS (
-             UPDATE authorization_requests SET finished_at = now() WHERE id = $1 AND finished_at IS NULL AND expires_at > now()
+             UPDATE authorization_requests SET finished_at = now() WHERE id = $1 AND kind = 'code' AND finished_at IS NULL AND expires_at > now()
              RETURNING redirect_uri, response_mode, state
            ) SELECT * FROM d`,
           [id],
@@ -194,7 +220,16 @@ export class AuthorizationService {
     return clientRedirect(row.redirect_uri, row.response_mode, { error, error_description: DENIALS[error], state: row.state, iss: this.core.issuer });
   }
 
-  private loginUrl(id: string): string {
+  /** Ends a request of a kind another module owns, through that module; its answer is where the browser goes. */
+  private async otherKind(kind: AuthorizationRequestKind, end: (steps: AuthorizationRequestKindSteps) => Promise<string | null>): Promise<string> {
+    const steps = this.kinds.get(kind);
+    const url = steps ? await end(steps) : null;
+    if (url === null) throw new AuthorizationRequestError('The authorization request is unknown, expired or already answered.');
+    return url;
+  }
+
+  /** Where the browser goes to answer the pending request `id`: the login step, `?request=<id>`. */
+  loginUrl(id: string): string {
     const login = this.options.loginPath;
     const base = /^https?:\/\//.test(login) ? login : `${this.core.issuer}/${login.replace(/^\/+/, '')}`;
     const url = new URL(base);

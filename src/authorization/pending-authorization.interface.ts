@@ -16,6 +16,23 @@ export interface PendingAuthorization {
   prompt: string[];
   redirectUri: string;
   expiresAt: Date;
+  /** `code` for the authorization endpoint's requests; `device` for a device authorization (RFC 8628). */
+  kind: AuthorizationRequestKind;
+  /** For a device request: the user code the device shows (`XXXX-XXXX`), so the person can compare. */
+  userCode?: string;
+}
+
+/** What kind of request the login step is answering; both are ended by complete() or deny(). */
+export type AuthorizationRequestKind = 'code' | 'device';
+
+/**
+ * How pending requests of a kind other than `code` end: the module owning the kind registers it with
+ * AuthorizationService.registerKind(). Each answers where the browser goes next, or null when the request
+ * is no longer pending; each ends the request (finished_at) in the statement that records the decision.
+ */
+export interface AuthorizationRequestKindSteps {
+  complete(id: string, subject: string, scope: string[]): Promise<string | null>;
+  deny(id: string): Promise<string | null>;
 }
 
 /** What the login step established: who the person is, and optionally a narrower scope they agreed to. */

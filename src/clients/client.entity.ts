@@ -4,7 +4,7 @@ import type { TokenEndpointAuthMethod } from './client-auth-methods';
 export { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth-methods';
 export type { TokenEndpointAuthMethod };
 
-export const GRANT_TYPES = ['refresh_token', 'client_credentials', 'authorization_code'] as const;
+export const GRANT_TYPES = ['refresh_token', 'client_credentials', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export type ApplicationType = 'web' | 'native';

@@ -34,7 +34,7 @@ export interface RevokedGrantRow {
   revoked_at: Date | null;
 }
 
-const SUSPICIOUS_REASONS: ReadonlySet<string> = new Set<RevocationReason>(['anonymous_request', 'foreign_client_request', 'refresh_token_reuse', 'authorization_code_reuse']);
+const SUSPICIOUS_REASONS: ReadonlySet<string> = new Set<RevocationReason>(['anonymous_request', 'foreign_client_request', 'refresh_token_reuse', 'authorization_code_reuse', 'device_code_reuse']);
 
 /** The one place a revocation event is built: from what the database decided and recorded. */
 export function revocationEvent(row: RevokedGrantRow, tokenType: TokenKind | null, revokingClientId: string | null): RevocationEvent {

@@ -10,6 +10,7 @@ export const REVOCATION_REASONS = [
   'refresh_token_reuse', // a consumed refresh token came back (RFC 9700 §4.14.2)
   'authorization_code_reuse', // an authorization code was presented a second time (RFC 6749 §4.1.2)
   'user_disabled', // an operator disabled the local user whose grant it was (user:disable)
+  'device_code_reuse', // a redeemed device code was presented again (RFC 8628, as RFC 6749 §4.1.2 for codes)
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 

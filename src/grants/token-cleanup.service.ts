@@ -12,6 +12,8 @@ export interface TokenCleanupResult {
   deleted_authorization_requests: number;
   /** Authorization codes that expired before the cutoff; a used code is kept until then, so its replay is still detected. */
   deleted_authorization_codes: number;
+  /** Device codes (RFC 8628) that expired before the cutoff; a redeemed one is kept until then, so its reuse is still detected. */
+  deleted_device_codes: number;
 }
 
 interface BatchRow {
@@ -42,7 +44,7 @@ export class TokenCleanupService {
     const { days, cleanupBatchSize: limit } = this.options.retention;
     // One cutoff for the whole run, so that a long run does not chase rows that only just became stale.
     const [{ cutoff }]: Array<{ cutoff: Date }> = await this.dataSource.query(`SELECT now() - make_interval(days => $1) AS cutoff`, [days]);
-    const total: TokenCleanupResult = { deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0 };
+    const total: TokenCleanupResult = { deleted_access_tokens: 0, deleted_refresh_tokens: 0, deleted_grants: 0, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 };
     for (;;) {
       const [batch]: BatchRow[] = await this.dataSource.query(
         'SELECT deleted_access_tokens, deleted_refresh_tokens, deleted_grants FROM oauth_cleanup_batch($1, $2)',
@@ -68,6 +70,11 @@ export class TokenCleanupService {
       total.deleted_authorization_requests += login.deleted_requests;
       total.deleted_authorization_codes += login.deleted_codes;
       total.deleted_grants += login.deleted_grants;
+      const [{ deleted }]: Array<{ deleted: number }> = await this.dataSource.query(
+        'WITH d AS (DELETE FROM device_codes WHERE expires_at < $1 RETURNING 1) SELECT count(*)::int AS deleted FROM d',
+        [cutoff],
+      );
+      total.deleted_device_codes += deleted;
     }
     return total;
   }

@@ -40,7 +40,7 @@ function grantScope(scope: string | undefined): string {
 /** A new grant of a client that is not disabled; $1 client id, $2 subject, $3 scope. */
 const NEW_GRANT_SQL = `INSERT INTO grants (client_id, subject, scope)
   SELECT client_id, $2, $3 FROM clients WHERE client_id = $1 AND disabled_at IS NULL
-  RETURNING id`;
+  RETURNING id, scope`;
 
 @Injectable()
 export class TokensService {
@@ -66,7 +66,7 @@ export class TokensService {
    * (the same order as revocation), so a pair can never be born into a grant being revoked.
    */
   async issueInGrant(grantId: string, accessTtlSeconds = this.options.accessTokenTtlSeconds): Promise<IssuedGrant> {
-    const issued = await this.insertPair(`SELECT id FROM grants WHERE id = $1 AND revoked_at IS NULL FOR UPDATE`, [grantId], accessTtlSeconds);
+    const issued = await this.insertPair(`SELECT id, scope FROM grants WHERE id = $1 AND revoked_at IS NULL FOR UPDATE`, [grantId], accessTtlSeconds);
     if (!issued) throw new TokenIssueError('the grant does not exist or is revoked');
     return issued;
   }
@@ -79,14 +79,27 @@ export class TokensService {
     const accessTtl = input.accessTtlSeconds ?? this.options.accessTokenTtlSeconds;
     const issued = await this.insertTokens(NEW_GRANT_SQL, [input.clientId, null, grantScope(input.scope)], accessTtl, false);
     if (!issued) throw new TokenIssueError(`unknown or disabled client ${JSON.stringify(input.clientId)}`);
-    const { refresh_token: _none, ...rest } = issued;
+    const { refresh_token: _none, scope: _scope, ...rest } = issued;
     return rest;
+  }
+
+  /**
+   * A new grant with one live access and refresh token, created by `grantSql` (an INSERT INTO grants …
+   * RETURNING id, scope) after `ctes`, data-modifying statements it reads from (`name AS (UPDATE … RETURNING …)`;
+   * PostgreSQL wants them at the top of the one statement). Null when no grant was created: that is how a
+   * conditional UPDATE in `ctes` says no, so a credential redeemed twice at once yields one grant.
+   */
+  async issueGrantAfter(ctes: string, grantSql: string, params: unknown[], accessTtl = this.options.accessTokenTtlSeconds): Promise<(IssuedGrant & { scope: string }) | null> {
+    const issued = await this.insertTokens(grantSql, params, accessTtl, true, ctes);
+    return issued && { ...issued, refresh_token: issued.refresh_token! };
   }
 
   /** A pair (see insertTokens) into the grant that `grantSql` yields; null when it yields none. */
   private async insertPair(grantSql: string, grantParams: unknown[], accessTtl: number): Promise<IssuedGrant | null> {
     const issued = await this.insertTokens(grantSql, grantParams, accessTtl, true);
-    return issued && { ...issued, refresh_token: issued.refresh_token! };
+    if (!issued) return null;
+    const { scope: _scope, ...pair } = issued;
+    return { ...pair, refresh_token: pair.refresh_token! };
   }
 
   /**
@@ -98,12 +111,13 @@ export class TokensService {
     grantParams: unknown[],
     accessTtl: number,
     withRefresh: boolean,
-  ): Promise<(Omit<IssuedGrant, 'refresh_token'> & { refresh_token: string | null }) | null> {
+    ctes?: string,
+  ): Promise<(Omit<IssuedGrant, 'refresh_token'> & { refresh_token: string | null; scope: string }) | null> {
     const accessToken = generateToken(this.options.tokenPrefixes.access);
     const refreshToken = withRefresh ? generateToken(this.options.tokenPrefixes.refresh) : null;
     const n = grantParams.length;
-    const rows: Array<{ grant_id: string }> = await this.dataSource.query(
-      `WITH g AS (${grantSql}), a AS (
+    const rows: Array<{ grant_id: string; scope: string }> = await this.dataSource.query(
+      `WITH ${ctes ? `${ctes}, ` : ''}g AS (${grantSql}), a AS (
          INSERT INTO access_tokens (grant_id, token_hash, expires_at)
          SELECT id, $${n + 1}, now() + make_interval(secs => $${n + 2}) FROM g
          RETURNING id, grant_id
@@ -111,10 +125,10 @@ export class TokensService {
          INSERT INTO refresh_tokens (grant_id, token_hash, access_token_id, expires_at)
          SELECT grant_id, $${n + 3}, id, now() + make_interval(secs => $${n + 4}) FROM a WHERE $${n + 3}::bytea IS NOT NULL
        )
-       SELECT grant_id FROM a`,
+       SELECT a.grant_id, g.scope FROM a JOIN g ON g.id = a.grant_id`,
       [...grantParams, hashToken(accessToken), accessTtl, refreshToken === null ? null : hashToken(refreshToken), this.options.refreshTokenTtlSeconds],
     );
     if (rows.length === 0) return null;
-    return { grant_id: rows[0].grant_id, access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtl };
+    return { grant_id: rows[0].grant_id, scope: rows[0].scope, access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: accessTtl };
   }
 }

@@ -11,6 +11,7 @@ import { IntrospectionModule } from '../introspection/introspection.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { RegistrationModule } from '../registration/registration.module';
 import { LoginModule } from '../login/login.module';
+import { DeviceAuthorizationModule } from '../device/device-authorization.module';
 import { RevocationModule } from '../revocation/revocation.module';
 import { TokenEndpointModule } from '../token-endpoint/token-endpoint.module';
 
@@ -45,6 +46,8 @@ export class AppModule {
         ...(config.registration ? [RegistrationModule.forRoot(config.registration)] : []),
         // The built-in login step: local accounts, login and consent pages, at LOGIN_PATH.
         LoginModule.forRoot(config.login),
+        // RFC 8628: the device endpoint, the verification page, and the device_code grant of the token endpoint.
+        DeviceAuthorizationModule.forRoot(config.device),
         // Feature modules add their own fields to the document; this host adds none of its own.
         DiscoveryModule.forRoot(config.discovery),
       ],

@@ -2,7 +2,7 @@ import { HttpException } from '@nestjs/common';
 
 /**
  * Error codes of RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 6749 §4.1.2.1 (temporarily_unavailable), RFC 8628 §3.5
- * (slow_down), RFC 7591 §3.2.2 (registration) and RFC 6750 §3.1 (invalid_token: a bearer token refused).
+ * (slow_down, authorization_pending, access_denied, expired_token), RFC 7591 §3.2.2 (registration) and RFC 6750 §3.1 (invalid_token: a bearer token refused).
  */
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -14,6 +14,9 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   | 'temporarily_unavailable'
   | 'slow_down'
+  | 'authorization_pending'
+  | 'access_denied'
+  | 'expired_token'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
   | 'invalid_token'

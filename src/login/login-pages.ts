@@ -23,6 +23,7 @@ button.link{background:none;color:#0b5cad;text-decoration:underline;padding:0;wi
 .muted{color:#55555f;font-size:.9rem}
 .logo{float:right;width:64px;height:64px;object-fit:contain;margin:0 0 .5rem .5rem}
 ul.scopes{padding-left:1.2rem}
+.code{font-family:ui-monospace,monospace;font-size:1.3rem;letter-spacing:.1em}
 a{color:#0b5cad}
 `.trim();
 
@@ -79,6 +80,7 @@ const SIGNUP = `<h1>Create an account</h1>
 `;
 
 const CONSENT = `<h1>Allow access?</h1>
+{{#if userCode}}<p>A device asks to sign in. Allow only if it shows this code: <strong class="code">{{userCode}}</strong></p>{{/if}}
 {{#if logoUri}}<img class="logo" src="{{logoUri}}" alt="" width="64" height="64">{{/if}}
 <p><strong>{{clientName}}</strong>{{#if clientUri}} (<a href="{{clientUri}}" rel="noopener noreferrer">{{clientHost}}</a>){{/if}} asks to:</p>
 <ul class="scopes">
@@ -143,6 +145,8 @@ export interface ConsentView extends ClientView, FormView {
   username: string;
   scopes: ScopeLabel[];
   proof?: string;
+  /** A device authorization (RFC 8628): the code the device shows, so the person can compare. */
+  userCode?: string;
 }
 
 export interface ErrorView {
@@ -159,8 +163,17 @@ export type PageView =
 const TITLES: Record<PageView['page'], string> = { login: 'Sign in', signup: 'Create an account', consent: 'Allow access?', error: 'Sign-in problem' };
 
 export function renderPage(p: PageView): string {
-  const body = (templates[p.page] as (v: unknown) => string)(p.view);
-  return layout({ title: TITLES[p.page], css: CSS, body });
+  return renderInLayout(TITLES[p.page], (templates[p.page] as (v: unknown) => string)(p.view));
+}
+
+/** The pages' layout (and stylesheet, allowed by pageHeaders' CSP) around an already-rendered body: for pages of other modules. */
+export function renderInLayout(title: string, body: string): string {
+  return layout({ title, css: CSS, body });
+}
+
+/** A template compiled as the pages' are: `{{value}}` escapes, no helpers beyond the built-in ones. */
+export function pageTemplate<T>(source: string): (view: T) => string {
+  return compile(source) as (view: T) => string;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/com
 import type { Request, Response } from 'express';
 import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
+import { pageCookie, readCookie } from '../http/cookies';
 import { readOAuthForm } from '../http/oauth-form';
 import { FormTokens } from './form-tokens';
 import { LOGIN_OPTIONS } from './login.constants';
@@ -129,7 +130,7 @@ export class LoginController {
       case 'signup':
         return { page: 'signup', view: { ...form, username: outcome.username, error: outcome.error, minLength: this.login.minPasswordLength(), loginAction: action } };
       case 'consent':
-        return { page: 'consent', view: { ...form, username: outcome.username, scopes: outcome.scopes, proof: outcome.proof } };
+        return { page: 'consent', view: { ...form, username: outcome.username, scopes: outcome.scopes, proof: outcome.proof, userCode: outcome.pending.userCode } };
     }
   }
 
@@ -140,19 +141,10 @@ export class LoginController {
   }
 
   private cookie(req: Request, name: string): string | undefined {
-    const header = req.headers.cookie;
-    if (!header) return undefined;
-    for (const part of header.split(';')) {
-      const eq = part.indexOf('=');
-      if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-    }
-    return undefined;
+    return readCookie(req, name);
   }
 
   private setCookie(name: string, value: string, maxAgeSeconds?: number): string {
-    const attrs = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax'];
-    if (maxAgeSeconds !== undefined) attrs.push(`Max-Age=${maxAgeSeconds}`);
-    if (this.secure) attrs.push('Secure');
-    return attrs.join('; ');
+    return pageCookie(name, value, this.secure, maxAgeSeconds);
   }
 }

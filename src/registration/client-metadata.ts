@@ -34,7 +34,7 @@ export interface ValidatedClientMetadata {
 }
 
 /** The grant and response types a registered client may use; other values are dropped (RFC 7591 §2). */
-export const REGISTRABLE_GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token'];
+export const REGISTRABLE_GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'];
 export const REGISTRABLE_RESPONSE_TYPES: readonly string[] = ['code'];
 
 /** Human-readable fields that may have `#<language>` variants (RFC 7591 §2.2). */

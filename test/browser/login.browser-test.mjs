@@ -204,3 +204,49 @@ test('the login page cannot be framed by another site (clickjacking)', async () 
     await context.close();
   }
 });
+
+test('signs a device in (RFC 8628): the device starts over HTTP, the person opens verification_uri_complete, logs in and allows, the poll yields tokens', async () => {
+  const deviceClient = `browser-tv-${randomBytes(4).toString('hex')}`;
+  const username = `${USERNAME}-device`;
+  await admin(['client:create', '--id', deviceClient, '--auth-method', 'none', '--grant-types', 'urn:ietf:params:oauth:grant-type:device_code,refresh_token', '--name', 'Browser test TV'], server.env);
+  await admin(['user:create', '--username', username], server.env, `${PASSWORD}\n`);
+  const post = async (path, params) => {
+    const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params) });
+    return { status: res.status, body: await res.json() };
+  };
+  const started = await post('/oauth2/device', { client_id: deviceClient, scope: 'urn:matrix:client:api:* urn:matrix:client:device:TV1' });
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  const { device_code: deviceCode, user_code: userCode, verification_uri_complete: complete } = started.body;
+  const poll = () => post('/oauth2/token', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode, client_id: deviceClient });
+  assert.equal((await poll()).body.error, 'authorization_pending');
+
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await page.goto(complete);
+    assert.equal(await page.title(), 'Connect a device');
+    assert.equal(await page.inputValue('#user_code'), userCode);
+    await page.click('button[type=submit]');
+    assert.equal(await page.title(), 'Sign in');
+    await page.fill('#username', username);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    assert.equal(await page.title(), 'Allow access?');
+    const consent = await page.textContent('main');
+    assert.match(consent, /Browser test TV/);
+    assert.match(consent, /device ID TV1/);
+    assert.equal((await page.textContent('.code')).trim(), userCode);
+    await page.click('button[value=allow]');
+    assert.equal(await page.title(), 'Device connected');
+    assert.match(await page.textContent('main'), /return to your device/);
+  } finally {
+    await context.close();
+  }
+  const tokens = await poll();
+  assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+  assert.match(tokens.body.access_token, /^oat_/);
+  assert.match(tokens.body.refresh_token, /^ort_/);
+  assert.equal(tokens.body.scope, 'urn:matrix:client:api:* urn:matrix:client:device:TV1');
+  // Single use: the same code again is refused (and revokes what it produced).
+  assert.equal((await poll()).body.error, 'invalid_grant');
+});

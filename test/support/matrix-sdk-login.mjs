@@ -5,15 +5,11 @@
 //   responseMode: 'query' | 'fragment', applicationType: 'native' | 'web' }
 import { parse } from 'node-html-parser';
 import { isValidAuthMetadata, OAuth2 } from 'matrix-js-sdk/lib/oauth/index.js';
+import { routeIssuerTo } from './issuer-fetch.mjs';
 
 const { base, issuer, username, password, responseMode, applicationType } = JSON.parse(process.argv[2]);
 
-// The issuer's URLs point at a name this test does not serve on: send them to the server under test.
-const realFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => {
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  return realFetch(url.startsWith(issuer) ? base + url.slice(issuer.length) : url, init);
-};
+routeIssuerTo(issuer, base);
 
 /** A browser: follows redirects by hand, keeps cookies, submits forms. */
 const jar = new Map();

@@ -12,6 +12,7 @@ import type { IntrospectionModuleOptions } from '../../introspection/introspecti
 import type { AuthorizationModuleOptions } from '../../authorization/authorization-options.interface';
 import type { RegistrationModuleOptions } from '../../registration/registration-options.interface';
 import type { LoginModuleOptions } from '../../login/login-options.interface';
+import type { DeviceAuthorizationModuleOptions } from '../../device/device-options.interface';
 
 export interface AuthFailureSettings {
   perClientAddress: number;
@@ -54,6 +55,8 @@ export interface AppConfig {
   registration: RegistrationModuleOptions | null;
   /** The built-in login step (local accounts, login and consent pages). */
   login: LoginModuleOptions;
+  /** The device authorization grant (RFC 8628): endpoint, verification page, token grant. */
+  device: DeviceAuthorizationModuleOptions;
   authFailureLimits: AuthFailureSettings;
   cache: { ttlSeconds: number; maxEntries: number; listenUrl?: string };
   /** Where the brute-force counters live: shared among instances with postgres or redis. */
@@ -80,9 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   // LOGIN_PATH may name another server's login (an absolute URL); the built-in pages then stay at /login.
   const loginPath = /^https?:\/\//.test(vars.LOGIN_PATH) ? 'login' : vars.LOGIN_PATH;
-  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH, vars.REGISTRATION_PATH, loginPath].map((p) => p.replace(/^\/+|\/+$/g, ''));
+  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH, vars.REGISTRATION_PATH, loginPath, vars.DEVICE_AUTHORIZATION_PATH, vars.DEVICE_VERIFICATION_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
   if (new Set(paths).size !== paths.length) {
-    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH, AUTHORIZATION_PATH, REGISTRATION_PATH and LOGIN_PATH must differ (got ${paths.join(', ')})`);
+    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH, AUTHORIZATION_PATH, REGISTRATION_PATH, LOGIN_PATH, DEVICE_AUTHORIZATION_PATH and DEVICE_VERIFICATION_PATH must differ (got ${paths.join(', ')})`);
   }
   // Shared brute-force counters whenever the deployment has a shared place for them: instances behind one
   // load balancer must count the same failures.
@@ -136,6 +139,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         perAddress: vars.LOGIN_FAILURES_PER_ADDRESS,
         windowSeconds: vars.LOGIN_FAILURE_WINDOW_SECONDS,
       },
+    },
+    device: {
+      path: vars.DEVICE_AUTHORIZATION_PATH,
+      ...cors,
+      verificationPath: vars.DEVICE_VERIFICATION_PATH,
+      expiresInSeconds: vars.DEVICE_CODE_TTL_SECONDS,
+      intervalSeconds: vars.DEVICE_POLL_INTERVAL_SECONDS,
+      // One key for the server's forms: the verification form's CSRF tokens as the login's.
+      secret: vars.LOGIN_SECRET,
+      userCodeLimits: { perAddress: vars.DEVICE_USER_CODE_FAILURES_PER_ADDRESS, global: vars.DEVICE_USER_CODE_FAILURES },
     },
     cache: { ttlSeconds: vars.CACHE_TTL_SECONDS, maxEntries: vars.CACHE_MAX_ENTRIES, listenUrl: vars.DATABASE_LISTEN_URL },
     registration: vars.REGISTRATION_ENABLED

@@ -140,6 +140,29 @@ export class EnvironmentVariables {
   @Transform(toInt) @WholeNumber(10, 86400)
   AUTHORIZATION_REQUEST_TTL_SECONDS = 600;
 
+  @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'DEVICE_AUTHORIZATION_PATH must be a URL path such as oauth2/device' })
+  DEVICE_AUTHORIZATION_PATH = 'oauth2/device';
+
+  /** The verification page where a person enters a device's user code (RFC 8628 §3.3). */
+  @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'DEVICE_VERIFICATION_PATH must be a URL path such as device' })
+  DEVICE_VERIFICATION_PATH = 'device';
+
+  /** How long a device code and its user code live (RFC 8628 §3.2 expires_in). */
+  @Transform(toInt) @WholeNumber(10, 86400)
+  DEVICE_CODE_TTL_SECONDS = 600;
+
+  /** The polling interval devices are told (RFC 8628 §3.2 interval). */
+  @Transform(toInt) @WholeNumber(1, 60)
+  DEVICE_POLL_INTERVAL_SECONDS = 5;
+
+  /** Wrong user codes allowed per remote address per 5 minutes on the verification page (0 = no limit). */
+  @Transform(toInt) @WholeNumber(0)
+  DEVICE_USER_CODE_FAILURES_PER_ADDRESS = 10;
+
+  /** Wrong user codes allowed from all addresses together per 5 minutes (0 = no limit). */
+  @Transform(toInt) @WholeNumber(0)
+  DEVICE_USER_CODE_FAILURES = 1000;
+
   @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'REGISTRATION_PATH must be a URL path such as oauth2/register' })
   REGISTRATION_PATH = 'oauth2/register';
   /** Serve dynamic client registration (RFC 7591) and publish registration_endpoint. */
