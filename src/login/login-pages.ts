@@ -47,7 +47,7 @@ const LAYOUT = `<!doctype html>
 `;
 
 const LOGIN = `<h1>Sign in</h1>
-<p>to continue to <strong>{{clientName}}</strong></p>
+{{#if clientName}}<p>to continue to <strong>{{clientName}}</strong></p>{{/if}}
 {{#if error}}<p class="error" role="alert">{{error}}</p>{{/if}}
 <form method="post" action="{{action}}">
 <input type="hidden" name="csrf" value="{{csrf}}">
@@ -126,7 +126,7 @@ export interface FormView {
   csrf: string;
 }
 
-export interface LoginView extends ClientView, FormView {
+export interface LoginView extends Partial<ClientView>, FormView {
   username?: string;
   error?: string;
   signupAction?: string;

@@ -6,6 +6,7 @@ import { BrowserSessionsService } from './browser-sessions.service';
 import { ConsentsService } from './consents.service';
 import { FormTokens } from './form-tokens';
 import { LoginController } from './login.controller';
+import { LoginCookies } from './login-cookies';
 import { LOGIN_FAILURE_LIMITER, LOGIN_OPTIONS } from './login.constants';
 import { LOGIN_ASYNC_OPTIONS_TYPE, LOGIN_MODULE_OPTIONS, LoginConfigurableModule } from './login.module-definition';
 import { LoginMetadataContributor } from './login-metadata.contributor';
@@ -50,13 +51,14 @@ function routed(path: string): Type<LoginController> {
     { provide: LOGIN_OPTIONS, inject: [LOGIN_MODULE_OPTIONS], useFactory: resolveLoginOptions },
     { provide: FormTokens, inject: [LOGIN_OPTIONS], useFactory: (o: ResolvedLoginOptions) => new FormTokens(o.secret) },
     { provide: LOGIN_FAILURE_LIMITER, inject: [LOGIN_OPTIONS], useFactory: (o: ResolvedLoginOptions) => new LoginThrottle(o.failureLimits) },
+    LoginCookies,
     UsersService,
     BrowserSessionsService,
     ConsentsService,
     LoginService,
     LoginMetadataContributor,
   ],
-  exports: [LOGIN_OPTIONS, UsersService, BrowserSessionsService, ConsentsService, LoginService],
+  exports: [LOGIN_OPTIONS, FormTokens, LoginCookies, UsersService, BrowserSessionsService, ConsentsService, LoginService],
 })
 export class LoginModule extends LoginConfigurableModule implements NestModule {
   constructor(@Inject(LOGIN_OPTIONS) private readonly options: ResolvedLoginOptions) {
@@ -79,6 +81,9 @@ export class LoginModule extends LoginConfigurableModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     // The forms' bodies, read by the same code as the OAuth endpoints' (16 KiB, each field once).
-    consumer.apply((req: Parameters<typeof bufferOAuthBody>[0], _res: unknown, next: () => void) => bufferOAuthBody(req, next)).forRoutes({ path: this.options.path, method: RequestMethod.POST });
+    consumer.apply((req: Parameters<typeof bufferOAuthBody>[0], _res: unknown, next: () => void) => bufferOAuthBody(req, next)).forRoutes(
+      { path: this.options.path, method: RequestMethod.POST },
+      { path: `${this.options.path}/logout`, method: RequestMethod.POST },
+    );
   }
 }
