@@ -244,7 +244,7 @@ export class LoginService implements OnModuleInit {
 
   private async complete(pending: PendingAuthorization, session: BrowserSession): Promise<LoginOutcome> {
     try {
-      return { kind: 'redirect', url: await this.authorizations.complete(pending.id, { subject: session.userId, scope: pending.scope }) };
+      return { kind: 'redirect', url: await this.authorizations.complete(pending.id, { subject: session.userId, scope: pending.scope, browserSessionId: session.id }) };
     } catch (err) {
       if (err instanceof AuthorizationRequestError) return { kind: 'error', status: 400, view: REQUEST_GONE };
       throw err;
