@@ -11,6 +11,7 @@ import { IntrospectionModule } from '../introspection/introspection.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { RegistrationModule } from '../registration/registration.module';
 import { LoginModule } from '../login/login.module';
+import { AccountModule } from '../account/account.module';
 import { RevocationModule } from '../revocation/revocation.module';
 import { TokenEndpointModule } from '../token-endpoint/token-endpoint.module';
 
@@ -45,6 +46,8 @@ export class AppModule {
         ...(config.registration ? [RegistrationModule.forRoot(config.registration)] : []),
         // The built-in login step: local accounts, login and consent pages, at LOGIN_PATH.
         LoginModule.forRoot(config.login),
+        // The account page on the login's browser sessions: people list and end their own sessions.
+        AccountModule.forRoot(config.account),
         // Feature modules add their own fields to the document; this host adds none of its own.
         DiscoveryModule.forRoot(config.discovery),
       ],

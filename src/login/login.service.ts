@@ -1,10 +1,10 @@
-import { localisedClientMetadata } from '../clients/localised-client-metadata';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AuthorizationRequestError } from '../authorization/authorization-request.error';
 import { AuthorizationService } from '../authorization/authorization.service';
 import type { AuthorizationDenial, PendingAuthorization } from '../authorization/pending-authorization.interface';
 import { BrowserSession, BrowserSessionsService } from './browser-sessions.service';
+import { describeClient } from './client-view';
 import { ConsentsService } from './consents.service';
 import { FormTokens } from './form-tokens';
 import type { LoginAuthorizationSteps } from './login-authorization.interface';
@@ -195,17 +195,7 @@ export class LoginService implements OnModuleInit {
    * registered one (`client_name#fr`, …): only http(s) links, only an https logo (the CSP allows no other).
    */
   clientView(pending: PendingAuthorization, acceptLanguage?: string): ClientView {
-    const m = localisedClientMetadata(pending.clientMetadata, acceptLanguage) as Record<string, unknown>;
-    const name = typeof m.client_name === 'string' && m.client_name.trim() ? m.client_name.trim() : pending.clientId;
-    const clientUri = webUrl(m.client_uri);
-    return {
-      clientName: name,
-      clientUri,
-      clientHost: clientUri ? new URL(clientUri).host : undefined,
-      logoUri: webUrl(m.logo_uri, true),
-      tosUri: webUrl(m.tos_uri),
-      policyUri: webUrl(m.policy_uri),
-    };
+    return describeClient(pending.clientId, pending.clientMetadata, acceptLanguage);
   }
 
   minPasswordLength(): number {
@@ -263,15 +253,4 @@ export class LoginService implements OnModuleInit {
 
 function tooMany(seconds: number): string {
   return `Too many failed attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
-}
-
-function webUrl(value: unknown, httpsOnly = false): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'https:' || (!httpsOnly && url.protocol === 'http:')) return url.href;
-  } catch {
-    // not a URL: not shown
-  }
-  return undefined;
 }

@@ -1,3 +1,4 @@
+import type { AccountModuleOptions } from '../../account/account-options.interface';
 import type { LogLevel } from '@nestjs/common';
 import type { DatabaseSettings } from '../../database/database-settings.interface';
 import { ConfigError, validateEnvironment } from './environment';
@@ -54,6 +55,7 @@ export interface AppConfig {
   registration: RegistrationModuleOptions | null;
   /** The built-in login step (local accounts, login and consent pages). */
   login: LoginModuleOptions;
+  account: AccountModuleOptions;
   authFailureLimits: AuthFailureSettings;
   cache: { ttlSeconds: number; maxEntries: number; listenUrl?: string };
   /** Where the brute-force counters live: shared among instances with postgres or redis. */
@@ -80,9 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   // LOGIN_PATH may name another server's login (an absolute URL); the built-in pages then stay at /login.
   const loginPath = /^https?:\/\//.test(vars.LOGIN_PATH) ? 'login' : vars.LOGIN_PATH;
-  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH, vars.REGISTRATION_PATH, loginPath].map((p) => p.replace(/^\/+|\/+$/g, ''));
+  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH, vars.REGISTRATION_PATH, loginPath, vars.ACCOUNT_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
   if (new Set(paths).size !== paths.length) {
-    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH, AUTHORIZATION_PATH, REGISTRATION_PATH and LOGIN_PATH must differ (got ${paths.join(', ')})`);
+    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH, AUTHORIZATION_PATH, REGISTRATION_PATH, LOGIN_PATH and ACCOUNT_PATH must differ (got ${paths.join(', ')})`);
   }
   // Shared brute-force counters whenever the deployment has a shared place for them: instances behind one
   // load balancer must count the same failures.
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         windowSeconds: vars.LOGIN_FAILURE_WINDOW_SECONDS,
       },
     },
+    account: { path: vars.ACCOUNT_PATH, reauthenticateAfterSeconds: vars.ACCOUNT_REAUTHENTICATE_AFTER_SECONDS },
     cache: { ttlSeconds: vars.CACHE_TTL_SECONDS, maxEntries: vars.CACHE_MAX_ENTRIES, listenUrl: vars.DATABASE_LISTEN_URL },
     registration: vars.REGISTRATION_ENABLED
       ? {
