@@ -51,6 +51,10 @@ const hasTools = ['jq', 'curl'].every((tool) => {
       expect(out).toMatch(/\{"active":true,"client_id":"element","scope":"openid","sub":"@bob:example\.org"/);
       expect(out).toContain('"error":"invalid_grant","error_description":"The refresh token was already used; the session has been revoked as a precaution; sign in again."}{"active":false}');
       expect(out).toMatch(/"scope":"metrics:read"/);
+      // Carol signed in on the account page and signed her session out there: its refresh token is dead.
+      expect(out).toMatch(/^303 \S+\/account$/m);
+      expect(out).toMatch(/^303 \S+\/account\?notice=ended$/m);
+      expect(out).toContain('{"error":"invalid_grant","error_description":"The refresh token is invalid, expired, revoked, or was issued to another client; sign in again."}');
       expect(out).toContain('{"deleted_access_tokens":0,"deleted_refresh_tokens":0,"deleted_grants":0,"deleted_authorization_requests":0,"deleted_authorization_codes":0,"deleted_clients":0}');
       expect(out).toContain('{"status":"ok","revocation_events":{"failed_deliveries":0}}');
     } finally {
