@@ -1,5 +1,5 @@
-import { Controller, DynamicModule, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod, Type } from '@nestjs/common';
-import { bufferOAuthBody } from '../http/oauth-form';
+import { DynamicModule, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { formBodyMiddleware, routedController } from '../http/routed-controller';
 import { normalizeEndpointPath } from '../http/oauth-endpoint.module-builder';
 import { AccountController } from './account.controller';
 import { ACCOUNT_OPTIONS } from './account.constants';
@@ -23,13 +23,6 @@ export function resolveAccountOptions(options: AccountModuleOptions = {}): Resol
   return { path: normalizeEndpointPath(options.path ?? 'account'), reauthenticateAfterSeconds: reauth, page, managementUri: options.managementUri };
 }
 
-/** The controller with the module's route; the base class stays untouched (as for the login pages). */
-function routed(path: string): Type<AccountController> {
-  @Controller(path)
-  class RoutedAccountController extends AccountController {}
-  return RoutedAccountController;
-}
-
 /**
  * People's control over their own sessions (issue 15): `AccountService` (list, end one, end the others,
  * deactivate) and the built-in account page at `<issuer>/account`, published as `account_management_uri`.
@@ -51,13 +44,13 @@ export class AccountModule extends AccountConfigurableModule implements NestModu
 
   static override forRoot(options: AccountModuleOptions = {}): DynamicModule {
     const resolved = resolveAccountOptions(options);
-    return { ...super.forRoot(options), controllers: resolved.page ? [routed(resolved.path)] : [] };
+    return { ...super.forRoot(options), controllers: resolved.page ? [routedController(AccountController, resolved.path)] : [] };
   }
 
   configure(consumer: MiddlewareConsumer): void {
     // The forms' bodies, read by the same code as the OAuth endpoints' (16 KiB, each field once).
     if (this.options.page) {
-      consumer.apply((req: Parameters<typeof bufferOAuthBody>[0], _res: unknown, next: () => void) => bufferOAuthBody(req, next)).forRoutes({ path: this.options.path, method: RequestMethod.POST });
+      consumer.apply(formBodyMiddleware).forRoutes({ path: this.options.path, method: RequestMethod.POST });
     }
   }
 }

@@ -1,6 +1,6 @@
-import { Controller, DynamicModule, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod, Type } from '@nestjs/common';
+import { DynamicModule, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { bufferOAuthBody } from '../http/oauth-form';
+import { formBodyMiddleware, routedController } from '../http/routed-controller';
 import { normalizeEndpointPath } from '../http/oauth-endpoint.module-builder';
 import { BrowserSessionsService } from './browser-sessions.service';
 import { ConsentsService } from './consents.service';
@@ -33,13 +33,6 @@ export function resolveLoginOptions(options: LoginModuleOptions = {}): ResolvedL
   };
 }
 
-/** The controller with the module's route; the base class stays untouched (as for the endpoint modules). */
-function routed(path: string): Type<LoginController> {
-  @Controller(path)
-  class RoutedLoginController extends LoginController {}
-  return RoutedLoginController;
-}
-
 /**
  * The built-in login step of the standalone server (issue 13): local accounts, server-rendered login,
  * sign-up and consent pages, browser sessions. It ends pending authorizations through the authorization
@@ -67,7 +60,7 @@ export class LoginModule extends LoginConfigurableModule implements NestModule {
 
   static override forRoot(options: LoginModuleOptions = {}): DynamicModule {
     const module = super.forRoot(options);
-    return { ...module, controllers: [routed(resolveLoginOptions(options).path)] };
+    return { ...module, controllers: [routedController(LoginController, resolveLoginOptions(options).path)] };
   }
 
   /** `path` is fixed at import time: routes are registered before async options resolve. */
@@ -76,12 +69,12 @@ export class LoginModule extends LoginConfigurableModule implements NestModule {
     const factory = options.useFactory;
     // The route and the resolved options must agree on the path: the factory's answer gets this one.
     const withPath = factory ? { ...options, useFactory: async (...args: unknown[]) => ({ ...(await factory(...args)), path }) } : options;
-    return { ...super.forRootAsync(withPath), controllers: [routed(path)] };
+    return { ...super.forRootAsync(withPath), controllers: [routedController(LoginController, path)] };
   }
 
   configure(consumer: MiddlewareConsumer): void {
     // The forms' bodies, read by the same code as the OAuth endpoints' (16 KiB, each field once).
-    consumer.apply((req: Parameters<typeof bufferOAuthBody>[0], _res: unknown, next: () => void) => bufferOAuthBody(req, next)).forRoutes(
+    consumer.apply(formBodyMiddleware).forRoutes(
       { path: this.options.path, method: RequestMethod.POST },
       { path: `${this.options.path}/logout`, method: RequestMethod.POST },
     );
