@@ -359,3 +359,26 @@ describe('account page: sessions, sign-out, deactivation, logout', () => {
     expect(await lastUsed()).toEqual(recorded);
   });
 });
+
+describe('account page under an issuer with a path', () => {
+  let h: LoginHarness;
+  beforeAll(async () => {
+    h = await startLoginHarness({ ISSUER: 'http://localhost:3000/tenant1' });
+  });
+  afterAll(() => h.close());
+
+  it('sends the browser to the sign-in under the issuer path, and back to the account page there', async () => {
+    const user = await h.user();
+    const res = await fetch(`${h.url}/tenant1/account`, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/tenant1/login?return_to=${encodeURIComponent('/tenant1/account')}`);
+    // A return_to outside the issuer path is refused.
+    expect((await fetch(`${h.url}/tenant1/login?return_to=${encodeURIComponent('/account')}`, { redirect: 'manual' })).status).toBe(400);
+    const b = new TestBrowser(h.url);
+    const login = await b.get(`${h.url}/tenant1/account`);
+    const page = await b.submit(login, { username: user.username, password: user.password });
+    expect(page.url).toBe(`${h.url}/tenant1/account`);
+    expect(text(page.doc.querySelector('h1'))).toBe('Your account');
+    expect(page.doc.querySelector('form[action="/tenant1/login/logout"]')).not.toBeNull();
+  });
+});
