@@ -410,6 +410,12 @@ describe('discovery: a strict RFC 8414 client (oauth4webapi) against the host ap
         const response = await oauth.discoveryRequest(issuerUrl, { algorithm: 'oauth2', ...via.options });
         const as = await oauth.processDiscoveryResponse(issuerUrl, response);
         expect(as.issuer).toBe(issuer);
+        // The account page (issue 15, MSC4191), under the issuer path; no profile page, so no org.matrix.profile.
+        expect(as.account_management_uri).toBe(`${issuer}/account`);
+        expect(as.account_management_actions_supported).toEqual(
+          expect.arrayContaining(['org.matrix.sessions_list', 'org.matrix.session_view', 'org.matrix.session_end', 'org.matrix.account_deactivate']),
+        );
+        expect(as.account_management_actions_supported).not.toContain('org.matrix.profile');
         // RFC 8414 §3.1, as the client builds it: the well-known segment between host and path.
         expect(via.requested).toEqual([`https://auth.example.com${WELL_KNOWN}${issuerUrl.pathname === '/' ? '' : issuerUrl.pathname}`]);
       } finally {

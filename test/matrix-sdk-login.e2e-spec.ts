@@ -49,4 +49,20 @@ describe('matrix-js-sdk logs in, refreshes and logs out', () => {
     );
     expect(grant.rows).toEqual([{ revoked: true, revocation_reason: 'client_request', scope: expect.stringMatching(/urn:matrix:client:device:/), live_access: 0, live_refresh: 0 }]);
   }, 90_000);
+
+  it('the person ends the session on the account page the SDK would open (session_end with its device id), and the SDK\'s refresh then fails', async () => {
+    const seen = await matrixClient({ base: server.url, issuer: ISSUER, username, password, responseMode: 'fragment', applicationType: 'web', logout: 'account' });
+    expect(seen.validMetadata).toBe(true);
+    expect(seen.accountManagement).toEqual({ uri: `${ISSUER}/account`, actions: expect.arrayContaining(['org.matrix.session_end', 'org.matrix.sessions_list']) });
+    expect(seen.accountPage).toBe('Sign out this session?');
+    expect(seen.accountEnd).toEqual({ status: 303, location: '/account?notice=ended' });
+    expect(seen.refreshAfterLogout).toBeGreaterThanOrEqual(400);
+    expect(seen.refreshAfterLogout).toBeLessThan(500);
+    const grant = await server.pool.query(
+      `SELECT g.revocation_reason, (SELECT count(*)::int FROM revocation_audit r WHERE r.grant_id = g.id AND r.reason = 'user_request') AS audits
+       FROM grants g JOIN access_tokens t ON t.grant_id = g.id WHERE t.token_hash = $1`,
+      [hashToken(seen.accessToken)],
+    );
+    expect(grant.rows).toEqual([{ revocation_reason: 'user_request', audits: 1 }]);
+  }, 90_000);
 });

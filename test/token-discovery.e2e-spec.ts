@@ -11,6 +11,17 @@ describe('discovery: what the token endpoint and introspection contribute (host 
       const document = await (await fetch(`${server.url}${WELL_KNOWN}`)).json();
       expect(document).toEqual({
         issuer: 'https://auth.example.com',
+        // The account page (MSC4191): the final action names and the MSC2965 ones clients still send.
+        account_management_uri: 'https://auth.example.com/account',
+        account_management_actions_supported: [
+          'org.matrix.sessions_list',
+          'org.matrix.devices_list',
+          'org.matrix.session_view',
+          'org.matrix.device_view',
+          'org.matrix.session_end',
+          'org.matrix.device_delete',
+          'org.matrix.account_deactivate',
+        ],
         authorization_endpoint: 'https://auth.example.com/oauth2/authorize',
         authorization_response_iss_parameter_supported: true,
         code_challenge_methods_supported: ['S256'],

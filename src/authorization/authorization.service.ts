@@ -177,6 +177,9 @@ export class AuthorizationService {
     if (typeof completion.subject !== 'string' || completion.subject === '' || completion.subject.length > 1024) {
       throw new TypeError('complete(): subject must be a non-empty string of at most 1024 characters');
     }
+    if (completion.browserSessionId !== undefined && !UUID.test(completion.browserSessionId)) {
+      throw new TypeError('complete(): browserSessionId must be a UUID');
+    }
     const scope = completion.scope ?? pending.scope;
     const beyond = scope.filter((s) => !pending.scope.includes(s));
     if (beyond.length > 0) throw new TypeError(`complete(): scope ${beyond.join(' ')} was not requested`);
@@ -189,13 +192,13 @@ export class AuthorizationService {
          WHERE r.id = $1 AND r.kind = 'code' AND r.finished_at IS NULL AND r.expires_at > now() AND c.client_id = r.client_id AND c.disabled_at IS NULL
          RETURNING r.client_id, r.redirect_uri, r.response_mode, r.state, r.code_challenge
        ), g AS (
-         INSERT INTO grants (client_id, subject, scope) SELECT client_id, $2, $3 FROM req RETURNING id
+         INSERT INTO grants (client_id, subject, scope, browser_session_id) SELECT client_id, $2, $3, $6::uuid FROM req RETURNING id
        ), c AS (
          INSERT INTO authorization_codes (code_hash, grant_id, redirect_uri, code_challenge, expires_at)
          SELECT $4, g.id, req.redirect_uri, req.code_challenge, now() + make_interval(secs => $5) FROM g, req
        )
        SELECT redirect_uri, response_mode, state FROM req`,
-      [id, completion.subject, [...new Set(scope)].join(' '), hashToken(code), this.options.codeTtlSeconds],
+      [id, completion.subject, [...new Set(scope)].join(' '), hashToken(code), this.options.codeTtlSeconds, completion.browserSessionId ?? null],
     );
     if (!row) throw new AuthorizationRequestError('The authorization request is unknown, expired or already answered.');
     return clientRedirect(row.redirect_uri, row.response_mode, { code, state: row.state, iss: this.core.issuer });

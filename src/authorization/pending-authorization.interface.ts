@@ -40,6 +40,11 @@ export interface AuthorizationCompletion {
   subject: string;
   /** The scope tokens granted; default: every requested one. Must be a subset of the request's scope. */
   scope?: string[];
+  /**
+   * The login step's browser session (a UUID) the person approved in, stored on the grant so that an
+   * account page can tell which session is "this browser". The built-in login sets it.
+   */
+  browserSessionId?: string;
 }
 
 /** Errors the login step may answer with, by redirect to the client (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6). */

@@ -10,6 +10,7 @@ import { TokenCleanupScheduler } from '../grants/token-cleanup.scheduler';
 import { TokenCleanupService } from '../grants/token-cleanup.service';
 import { TokensService } from '../grants/tokens.service';
 import { TokenStateService } from '../grants/token-state.service';
+import { GrantActivity } from '../grants/grant-activity.service';
 import { INVALIDATION_LISTENER_OPTIONS, InvalidationListener } from '../database/invalidation-listener';
 import type { OAuthCoreOptions, ResolvedOAuthCoreOptions } from './oauth-core-options.interface';
 import { resolveCoreOptions } from './oauth-core-options';
@@ -66,10 +67,11 @@ function assertRegisteredOnce(modules: ModulesContainer): void {
     ClientsService,
     TokensService,
     TokenStateService,
+    GrantActivity,
     RevocationEvents,
     TokenCleanupService,
     TokenCleanupScheduler,
   ],
-  exports: [InvalidationListener, OAUTH_CORE_OPTIONS, GRANTS_OPTIONS, CLIENT_AUTH_OPTIONS, AuthFailureLimiter, ClientsService, TokensService, TokenStateService, RevocationEvents, TokenCleanupService],
+  exports: [InvalidationListener, OAUTH_CORE_OPTIONS, GRANTS_OPTIONS, CLIENT_AUTH_OPTIONS, AuthFailureLimiter, ClientsService, TokensService, TokenStateService, GrantActivity, RevocationEvents, TokenCleanupService],
 })
 export class OAuthCoreModule extends OAuthCoreConfigurableModule {}

@@ -11,6 +11,8 @@ export const REVOCATION_REASONS = [
   'authorization_code_reuse', // an authorization code was presented a second time (RFC 6749 §4.1.2)
   'user_disabled', // an operator disabled the local user whose grant it was (user:disable)
   'device_code_reuse', // a redeemed device code was presented again (RFC 8628, as RFC 6749 §4.1.2 for codes)
+  'user_request', // the person whose grant it was ended it (account page: end a session, sign out everywhere else)
+  'user_deactivated', // the person deactivated their own account (account page)
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
@@ -26,6 +28,7 @@ export class GrantEntity {
   clientId: string;
 
   /** Null for client_credentials grants, which act for the client itself. */
+  @Index('grants_subject_idx', { where: 'revoked_at IS NULL' })
   @Column({ type: 'text', nullable: true })
   subject: string | null;
 
@@ -44,4 +47,12 @@ export class GrantEntity {
 
   @Column({ name: 'revocation_reason', type: 'text', nullable: true })
   revocationReason: RevocationReason | null;
+
+  /** Last refresh or first check of an access token, recorded at most once a minute (GrantActivity). */
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
+
+  /** The login step's browser session the grant was made in, when it said (AuthorizationCompletion.browserSessionId). */
+  @Column({ name: 'browser_session_id', type: 'uuid', nullable: true })
+  browserSessionId: string | null;
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { InvalidatedCache } from '../database/invalidated-cache';
 import { InvalidationListener } from '../database/invalidation-listener';
+import { GrantActivity } from './grant-activity.service';
 import { GRANTS_OPTIONS, GrantsOptions } from './grants-options';
 import { hashToken, parseTokenKind, TokenKind } from './token-format';
 
@@ -48,6 +49,7 @@ export class TokenStateService {
     private readonly dataSource: DataSource,
     @Inject(GRANTS_OPTIONS) private readonly options: GrantsOptions,
     listener: InvalidationListener,
+    private readonly activity: GrantActivity,
   ) {
     this.cache = new InvalidatedCache(listener, { ttlMs: options.cache.ttlSeconds * 1000, maxEntries: options.cache.maxEntries }, (p) => p.startsWith('c:'));
   }
@@ -60,7 +62,12 @@ export class TokenStateService {
     if (kind === 'refresh_token') return this.toLive(kind, (await this.refreshToken(hash))[0]) ?? null;
     const live = await this.cache.get(
       hash.toString('base64'),
-      async () => this.toLive(kind, (await this.accessToken(hash))[0]),
+      async () => {
+        const live = this.toLive(kind, (await this.accessToken(hash))[0]);
+        // The cache miss is the token's first check in this process: the grant was used.
+        if (live) this.activity.touch(live.grantId);
+        return live;
+      },
       (t) => ({ tags: [`g:${t.grantId}`], until: t.expiresAt!.getTime() }),
     );
     return live ?? null;

@@ -12,6 +12,7 @@ import { AuthorizationModule } from '../authorization/authorization.module';
 import { RegistrationModule } from '../registration/registration.module';
 import { LoginModule } from '../login/login.module';
 import { DeviceAuthorizationModule } from '../device/device-authorization.module';
+import { AccountModule } from '../account/account.module';
 import { RevocationModule } from '../revocation/revocation.module';
 import { TokenEndpointModule } from '../token-endpoint/token-endpoint.module';
 
@@ -48,6 +49,8 @@ export class AppModule {
         LoginModule.forRoot(config.login),
         // RFC 8628: the device endpoint, the verification page, and the device_code grant of the token endpoint.
         DeviceAuthorizationModule.forRoot(config.device),
+        // The account page on the login's browser sessions: people list and end their own sessions.
+        AccountModule.forRoot(config.account),
         // Feature modules add their own fields to the document; this host adds none of its own.
         DiscoveryModule.forRoot(config.discovery),
       ],

@@ -1,7 +1,6 @@
 import {
   ConfigurableModuleAsyncOptions,
   ConfigurableModuleBuilder,
-  Controller,
   DynamicModule,
   Inject,
   Injectable,
@@ -12,6 +11,7 @@ import {
   RequestMethod,
   Type,
 } from '@nestjs/common';
+import { routedController } from './routed-controller';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { OAuthEndpointOptions, ResolvedOAuthEndpointOptions } from './oauth-endpoint-options.interface';
 import { hostBodyParserErrorHandler } from './host-body-parser-errors';
@@ -97,10 +97,7 @@ export function defineOAuthEndpointModule<O extends OAuthEndpointOptions, R exte
   /** Gives the module instance its route: a subclass of the controller carries the path, the base class stays untouched. */
   const withRoute = (module: DynamicModule, path: string): DynamicModule => {
     const routePath = normalizeEndpointPath(path);
-    @Controller(routePath)
-    class RoutedController extends (spec.controller as Type<object>) {}
-    Object.defineProperty(RoutedController, 'name', { value: `Routed${spec.controller.name}` });
-    return { ...module, controllers: [RoutedController], providers: [...(module.providers ?? []), { provide: routeToken, useValue: routePath }] };
+    return { ...module, controllers: [routedController(spec.controller as Type<object>, routePath)], providers: [...(module.providers ?? []), { provide: routeToken, useValue: routePath }] };
   };
 
   @Injectable()

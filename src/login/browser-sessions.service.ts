@@ -46,6 +46,31 @@ export class BrowserSessionsService {
     return r ? { id: r.id, userId: r.user_id, username: r.username, authenticatedAt: new Date(r.authenticated_at) } : null;
   }
 
+  /** The user's live sessions, newest first; `current` marks the one with this id. */
+  async listOf(userId: string, currentId?: string): Promise<Array<{ id: string; startedAt: Date; authenticatedAt: Date; expiresAt: Date; current: boolean }>> {
+    const rows: Array<{ id: string; created_at: Date; authenticated_at: Date; expires_at: Date }> = await this.dataSource.query(
+      `SELECT id, created_at, authenticated_at, expires_at FROM browser_sessions
+        WHERE user_id = $1 AND ended_at IS NULL AND expires_at > now() ORDER BY created_at DESC, id`,
+      [userId],
+    );
+    return rows.map((r) => ({ id: r.id, startedAt: new Date(r.created_at), authenticatedAt: new Date(r.authenticated_at), expiresAt: new Date(r.expires_at), current: r.id === currentId }));
+  }
+
+  /** Ends every live session of the user but `exceptId`; answers how many. */
+  async endAllOf(userId: string, exceptId?: string): Promise<number> {
+    const [{ n }]: Array<{ n: number }> = await this.dataSource.query(
+      `WITH s AS (UPDATE browser_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $2::uuid RETURNING 1)
+       SELECT count(*)::int AS n FROM s`,
+      [userId, exceptId ?? null],
+    );
+    return n;
+  }
+
+  /** The password was entered again in this session (re-authentication before a destructive action). */
+  async reauthenticated(id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE browser_sessions SET authenticated_at = now() WHERE id = $1 AND ended_at IS NULL`, [id]);
+  }
+
   /** Ends the session of a cookie value (signing out, or another person signing in on this browser). */
   async end(token: string | undefined): Promise<void> {
     if (!token || !TOKEN.test(token)) return;

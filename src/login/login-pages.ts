@@ -25,6 +25,15 @@ button.link{background:none;color:#0b5cad;text-decoration:underline;padding:0;wi
 ul.scopes{padding-left:1.2rem}
 .code{font-family:ui-monospace,monospace;font-size:1.3rem;letter-spacing:.1em}
 a{color:#0b5cad}
+.notice{padding:.6rem;border-radius:.4rem;background:#e8f1fd;color:#0b3d73}
+.card{border:1px solid #d8d8de;border-radius:.5rem;padding:.75rem;margin:.75rem 0;overflow-wrap:anywhere}
+.card h3{font-size:1.05rem;margin:0 0 .25rem}
+.badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;background:#e2f3e6;color:#155724;font-size:.8rem;font-weight:600}
+dl{margin:.25rem 0;display:grid;grid-template-columns:auto 1fr;gap:.1rem .75rem}
+dt{color:#55555f}
+dd{margin:0}
+button.danger{background:#b3261e}
+h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
 `.trim();
 
 /** `style-src` allows exactly this stylesheet; nothing else may style or script the pages. */
@@ -48,7 +57,7 @@ const LAYOUT = `<!doctype html>
 `;
 
 const LOGIN = `<h1>Sign in</h1>
-<p>to continue to <strong>{{clientName}}</strong></p>
+{{#if clientName}}<p>to continue to <strong>{{clientName}}</strong></p>{{/if}}
 {{#if error}}<p class="error" role="alert">{{error}}</p>{{/if}}
 <form method="post" action="{{action}}">
 <input type="hidden" name="csrf" value="{{csrf}}">
@@ -110,6 +119,15 @@ const ERROR = `<h1>{{heading}}</h1>
 
 const hb = Handlebars.create();
 const compile = (source: string) => hb.compile(source, { knownHelpersOnly: true, strict: false });
+
+/**
+ * Another page on the login pages' layout, stylesheet and escaping rules (the account page): `source` is a
+ * body template; the answer renders a whole document titled `title`. Send it with `pageHeaders()`.
+ */
+export function layoutPage<T>(title: string, source: string): (view: T) => string {
+  const body = compile(source);
+  return (view: T) => layout({ title, css: CSS, body: body(view) });
+}
 const layout = compile(LAYOUT);
 const templates = { login: compile(LOGIN), signup: compile(SIGNUP), consent: compile(CONSENT), error: compile(ERROR) };
 
@@ -128,7 +146,7 @@ export interface FormView {
   csrf: string;
 }
 
-export interface LoginView extends ClientView, FormView {
+export interface LoginView extends Partial<ClientView>, FormView {
   username?: string;
   error?: string;
   signupAction?: string;

@@ -2,67 +2,73 @@ import { Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/com
 import type { Request, Response } from 'express';
 import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
-import { pageCookie, readCookie } from '../http/cookies';
 import { readOAuthForm } from '../http/oauth-form';
 import { FormTokens } from './form-tokens';
 import { LOGIN_OPTIONS } from './login.constants';
 import type { ResolvedLoginOptions } from './login-options.interface';
-import { pageHeaders, PageView, renderPage } from './login-pages';
+import { ErrorView, pageHeaders, PageView, renderPage } from './login-pages';
+import { LoginCookies } from './login-cookies';
+import { localReturnPath } from './local-return';
 import { LoginPageExceptionFilter } from './login-page.filter';
 import { LoginOutcome, LoginService, REQUEST_GONE } from './login.service';
 
 /** Authorization request ids are opaque to the login step; anything else is not looked up. */
 const REQUEST_ID = /^[A-Za-z0-9_.~-]{1,200}$/;
 
+const FORM_EXPIRED: ErrorView = { heading: 'Please try again', message: 'This form expired or did not come from this page. Go back, reload the page and submit it again.' };
+const NO_REQUEST: ErrorView = REQUEST_GONE;
+
+/** What a login page is for: a pending authorization request, or a sign-in that returns to a local page. */
+type Target = { requestId: string } | { returnTo: string };
+
 /**
- * The login and consent pages at `<loginPath>?request=<id>` (HTTP only: cookies, headers, status codes).
- * Cookies: the browser session (`HttpOnly`, `SameSite=Lax`, `Secure` and the `__Host-` prefix under an
- * https issuer) and the pre-session CSRF cookie the forms' tokens are bound to. The route comes from the
- * module's `path` option (see LoginModule); this class has none of its own.
+ * The login and consent pages at `<loginPath>?request=<id>`, the sign-in without an authorization request at
+ * `<loginPath>?return_to=<local path>` (the account page's, say), and `POST <loginPath>/logout` (HTTP only:
+ * cookies, headers, status codes). The route comes from the module's `path` option (see LoginModule); this
+ * class has none of its own.
  */
 @Controller()
 @UseFilters(LoginPageExceptionFilter)
 export class LoginController {
-  private readonly secure: boolean;
-  private readonly sessionCookie: string;
-  private readonly csrfCookie: string;
+  private readonly issuerPath: string;
 
   constructor(
     protected readonly login: LoginService,
     protected readonly tokens: FormTokens,
+    protected readonly cookies: LoginCookies,
     @Inject(LOGIN_OPTIONS) protected readonly options: ResolvedLoginOptions,
     @Inject(OAUTH_CORE_OPTIONS) core: ResolvedOAuthCoreOptions,
   ) {
-    this.secure = core.issuer.startsWith('https:');
-    // RFC 6265bis §4.1.3.2: a __Host- cookie is Secure, host-only and for the whole origin; a sibling
-    // subdomain cannot set or shadow it.
-    const prefix = this.secure ? '__Host-' : '';
-    this.sessionCookie = `${prefix}oauth_session`;
-    this.csrfCookie = `${prefix}oauth_csrf`;
+    this.issuerPath = new URL(core.issuer).pathname.replace(/\/+$/, '');
   }
 
   @Get()
   async show(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const requestId = this.requestId(req);
-    if (!requestId) return this.send(req, res, { kind: 'error', status: 400, view: REQUEST_GONE });
+    const target = this.target(req);
+    if (!target) return this.send(req, res, { kind: 'error', status: 400, view: NO_REQUEST });
+    const session = this.cookies.read(req, this.cookies.session);
+    if ('returnTo' in target) return this.send(req, res, await this.login.showSignIn(target.returnTo, session));
     const screen = new URL(req.originalUrl, 'http://x').searchParams.get('screen') === 'signup' ? 'signup' : undefined;
-    this.send(req, res, await this.login.show(requestId, this.cookie(req, this.sessionCookie), screen));
+    this.send(req, res, await this.login.show(target.requestId, session, screen));
   }
 
   @Post()
   async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const requestId = this.requestId(req);
-    if (!requestId) return this.send(req, res, { kind: 'error', status: 400, view: REQUEST_GONE });
+    const target = this.target(req);
+    if (!target) return this.send(req, res, { kind: 'error', status: 400, view: NO_REQUEST });
     const form = readOAuthForm(req);
     // Before anything else: a form not made by this server for this browser and this request is refused.
-    if (!this.tokens.checkCsrf(this.cookie(req, this.csrfCookie), requestId, form.csrf)) {
-      return this.send(req, res, {
-        kind: 'error',
-        status: 403,
-        view: { heading: 'Please try again', message: 'This form expired or did not come from this page. Go back, reload the page and submit it again.' },
-      });
+    if (!this.tokens.checkCsrf(this.cookies.read(req, this.cookies.csrf), formPurpose(target), form.csrf)) {
+      return this.send(req, res, { kind: 'error', status: 403, view: FORM_EXPIRED });
     }
-    const session = this.cookie(req, this.sessionCookie);
+    const session = this.cookies.read(req, this.cookies.session);
+    if ('returnTo' in target) {
+      const outcome = form.step === 'login'
+        ? await this.login.signInTo(target.returnTo, session, form.username ?? '', form.password ?? '', req.ip)
+        : ({ kind: 'error', status: 400, view: { heading: 'Unknown form', message: 'Go back, reload the page and try again.' } } as const);
+      return this.send(req, res, outcome);
+    }
+    const requestId = target.requestId;
     let outcome: LoginOutcome;
     switch (form.step) {
       case 'login':
@@ -83,14 +89,33 @@ export class LoginController {
     this.send(req, res, outcome);
   }
 
+  /**
+   * Ends this browser's session (CSRF-protected: a cross-site page cannot sign a person out), then back to
+   * `return_to` when the form names a local page, else a "signed out" page. The OAuth grants stay.
+   */
+  @Post('logout')
+  async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const form = readOAuthForm(req);
+    if (!this.tokens.checkCsrf(this.cookies.read(req, this.cookies.csrf), LOGOUT_FORM, form.csrf)) {
+      return this.send(req, res, { kind: 'error', status: 403, view: FORM_EXPIRED });
+    }
+    const returnTo = localReturnPath(form.return_to, this.issuerPath);
+    this.send(req, res, await this.login.logout(this.cookies.read(req, this.cookies.session), returnTo && this.signInUrl(returnTo)));
+  }
+
+  /** The sign-in page that returns to `returnTo` (a checked local path). */
+  protected signInUrl(returnTo: string): string {
+    return `${this.issuerPath}/${this.options.path}?return_to=${encodeURIComponent(returnTo)}`;
+  }
+
   /** Renders an outcome: cookies first, then a 303 to the client or a page with the security headers. */
   protected send(req: Request, res: Response, outcome: LoginOutcome): void {
     const cookies: string[] = [];
     if ('session' in outcome && outcome.session !== undefined) {
       cookies.push(
         outcome.session
-          ? this.setCookie(this.sessionCookie, outcome.session.token, this.options.sessionTtlSeconds)
-          : this.setCookie(this.sessionCookie, '', 0),
+          ? this.cookies.setCookie(this.cookies.session, outcome.session.token, this.options.sessionTtlSeconds)
+          : this.cookies.setCookie(this.cookies.session, '', 0),
       );
     }
     if (outcome.kind === 'redirect') {
@@ -101,14 +126,10 @@ export class LoginController {
       res.redirect(303, outcome.url);
       return;
     }
-    let csrfCookie = this.cookie(req, this.csrfCookie);
-    if (!FormTokens.isCookieValue(csrfCookie)) {
-      csrfCookie = FormTokens.newCookieValue();
-      // A browser-lifetime cookie: it only binds forms to this browser.
-      cookies.push(this.setCookie(this.csrfCookie, csrfCookie));
-    }
-    const page = this.page(outcome, csrfCookie, req.headers['accept-language']);
-    const headers = pageHeaders(outcome.kind === 'error' ? undefined : outcome.pending.redirectUri);
+    const csrf = this.cookies.csrfValue(req);
+    if (csrf.setCookie) cookies.push(csrf.setCookie);
+    const page = this.page(outcome, csrf.value, req.headers['accept-language']);
+    const headers = pageHeaders(outcome.kind === 'login' || outcome.kind === 'signup' || outcome.kind === 'consent' ? outcome.pending.redirectUri : undefined);
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (cookies.length) res.setHeader('Set-Cookie', cookies);
     if ('retryAfterSeconds' in outcome && outcome.retryAfterSeconds) res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
@@ -117,7 +138,14 @@ export class LoginController {
   }
 
   private page(outcome: Exclude<LoginOutcome, { kind: 'redirect' }>, csrfCookie: string, acceptLanguage: string | undefined): PageView {
-    if (outcome.kind === 'error') return { page: 'error', view: outcome.view };
+    if (outcome.kind === 'error' || outcome.kind === 'notice') return { page: 'error', view: outcome.view };
+    if (outcome.kind === 'signin') {
+      const target = { returnTo: outcome.returnTo };
+      return {
+        page: 'login',
+        view: { action: `?return_to=${encodeURIComponent(outcome.returnTo)}`, csrf: this.tokens.csrf(csrfCookie, formPurpose(target)), username: outcome.username, error: outcome.error },
+      };
+    }
     const id = outcome.pending.id;
     const action = `?request=${encodeURIComponent(id)}`;
     const form = { action, csrf: this.tokens.csrf(csrfCookie, id), ...this.login.clientView(outcome.pending, acceptLanguage) };
@@ -134,17 +162,21 @@ export class LoginController {
     }
   }
 
-  /** Exactly one `request` parameter, of a plausible shape. */
-  private requestId(req: Request): string | undefined {
-    const ids = new URL(req.originalUrl, 'http://x').searchParams.getAll('request');
-    return ids.length === 1 && REQUEST_ID.test(ids[0]) ? ids[0] : undefined;
+  /** Exactly one `request` parameter of a plausible shape, or else exactly one `return_to` naming a local page. */
+  private target(req: Request): Target | undefined {
+    const params = new URL(req.originalUrl, 'http://x').searchParams;
+    const ids = params.getAll('request');
+    if (ids.length > 0) return ids.length === 1 && REQUEST_ID.test(ids[0]) ? { requestId: ids[0] } : undefined;
+    const returns = params.getAll('return_to');
+    const returnTo = returns.length === 1 ? localReturnPath(returns[0], this.issuerPath) : undefined;
+    return returnTo ? { returnTo } : undefined;
   }
+}
 
-  private cookie(req: Request, name: string): string | undefined {
-    return readCookie(req, name);
-  }
+/** What the CSRF token of the logout form is bound to (no request id: the browser's cookie is the binding). */
+export const LOGOUT_FORM = 'logout';
 
-  private setCookie(name: string, value: string, maxAgeSeconds?: number): string {
-    return pageCookie(name, value, this.secure, maxAgeSeconds);
-  }
+/** What a login form's CSRF token is bound to: the request id, or the page it returns to. */
+function formPurpose(target: Target): string {
+  return 'requestId' in target ? target.requestId : `return_to:${target.returnTo}`;
 }

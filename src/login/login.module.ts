@@ -1,11 +1,12 @@
-import { Controller, DynamicModule, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod, Type } from '@nestjs/common';
+import { DynamicModule, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { bufferOAuthBody } from '../http/oauth-form';
+import { formBodyMiddleware, routedController } from '../http/routed-controller';
 import { normalizeEndpointPath } from '../http/oauth-endpoint.module-builder';
 import { BrowserSessionsService } from './browser-sessions.service';
 import { ConsentsService } from './consents.service';
 import { FormTokens } from './form-tokens';
 import { LoginController } from './login.controller';
+import { LoginCookies } from './login-cookies';
 import { LOGIN_FAILURE_LIMITER, LOGIN_OPTIONS } from './login.constants';
 import { LOGIN_ASYNC_OPTIONS_TYPE, LOGIN_MODULE_OPTIONS, LoginConfigurableModule } from './login.module-definition';
 import { LoginMetadataContributor } from './login-metadata.contributor';
@@ -32,13 +33,6 @@ export function resolveLoginOptions(options: LoginModuleOptions = {}): ResolvedL
   };
 }
 
-/** The controller with the module's route; the base class stays untouched (as for the endpoint modules). */
-function routed(path: string): Type<LoginController> {
-  @Controller(path)
-  class RoutedLoginController extends LoginController {}
-  return RoutedLoginController;
-}
-
 /**
  * The built-in login step of the standalone server (issue 13): local accounts, server-rendered login,
  * sign-up and consent pages, browser sessions. It ends pending authorizations through the authorization
@@ -50,13 +44,14 @@ function routed(path: string): Type<LoginController> {
     { provide: LOGIN_OPTIONS, inject: [LOGIN_MODULE_OPTIONS], useFactory: resolveLoginOptions },
     { provide: FormTokens, inject: [LOGIN_OPTIONS], useFactory: (o: ResolvedLoginOptions) => new FormTokens(o.secret) },
     { provide: LOGIN_FAILURE_LIMITER, inject: [LOGIN_OPTIONS], useFactory: (o: ResolvedLoginOptions) => new LoginThrottle(o.failureLimits) },
+    LoginCookies,
     UsersService,
     BrowserSessionsService,
     ConsentsService,
     LoginService,
     LoginMetadataContributor,
   ],
-  exports: [LOGIN_OPTIONS, UsersService, BrowserSessionsService, ConsentsService, LoginService],
+  exports: [LOGIN_OPTIONS, FormTokens, LoginCookies, UsersService, BrowserSessionsService, ConsentsService, LoginService],
 })
 export class LoginModule extends LoginConfigurableModule implements NestModule {
   constructor(@Inject(LOGIN_OPTIONS) private readonly options: ResolvedLoginOptions) {
@@ -65,7 +60,7 @@ export class LoginModule extends LoginConfigurableModule implements NestModule {
 
   static override forRoot(options: LoginModuleOptions = {}): DynamicModule {
     const module = super.forRoot(options);
-    return { ...module, controllers: [routed(resolveLoginOptions(options).path)] };
+    return { ...module, controllers: [routedController(LoginController, resolveLoginOptions(options).path)] };
   }
 
   /** `path` is fixed at import time: routes are registered before async options resolve. */
@@ -74,11 +69,14 @@ export class LoginModule extends LoginConfigurableModule implements NestModule {
     const factory = options.useFactory;
     // The route and the resolved options must agree on the path: the factory's answer gets this one.
     const withPath = factory ? { ...options, useFactory: async (...args: unknown[]) => ({ ...(await factory(...args)), path }) } : options;
-    return { ...super.forRootAsync(withPath), controllers: [routed(path)] };
+    return { ...super.forRootAsync(withPath), controllers: [routedController(LoginController, path)] };
   }
 
   configure(consumer: MiddlewareConsumer): void {
     // The forms' bodies, read by the same code as the OAuth endpoints' (16 KiB, each field once).
-    consumer.apply((req: Parameters<typeof bufferOAuthBody>[0], _res: unknown, next: () => void) => bufferOAuthBody(req, next)).forRoutes({ path: this.options.path, method: RequestMethod.POST });
+    consumer.apply(formBodyMiddleware).forRoutes(
+      { path: this.options.path, method: RequestMethod.POST },
+      { path: `${this.options.path}/logout`, method: RequestMethod.POST },
+    );
   }
 }

@@ -1,10 +1,10 @@
-import { localisedClientMetadata } from '../clients/localised-client-metadata';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AuthorizationRequestError } from '../authorization/authorization-request.error';
 import { AuthorizationService } from '../authorization/authorization.service';
 import type { AuthorizationDenial, PendingAuthorization } from '../authorization/pending-authorization.interface';
 import { BrowserSession, BrowserSessionsService } from './browser-sessions.service';
+import { describeClient } from './client-view';
 import { ConsentsService } from './consents.service';
 import { FormTokens } from './form-tokens';
 import type { LoginAuthorizationSteps } from './login-authorization.interface';
@@ -13,7 +13,7 @@ import type { ResolvedLoginOptions } from './login-options.interface';
 import type { ClientView, ErrorView } from './login-pages';
 import type { LoginThrottle } from './login-throttle';
 import { describeScope, ScopeLabel } from './scope-labels';
-import { checkPassword, PASSWORD_MIN_LENGTH, UserInputError, UsersService } from './users.service';
+import { checkPassword, LocalUser, PASSWORD_MIN_LENGTH, UserInputError, UsersService } from './users.service';
 
 /** One generic message for every failed login: it never says whether the username exists (OWASP ASVS 2.2). */
 export const LOGIN_FAILED = 'The username or password is incorrect.';
@@ -24,6 +24,8 @@ export type LoginOutcome =
   | { kind: 'login'; status: number; pending: PendingAuthorization; username?: string; error?: string; retryAfterSeconds?: number; session?: SessionChange }
   | { kind: 'signup'; status: number; pending: PendingAuthorization; username?: string; error?: string; retryAfterSeconds?: number }
   | { kind: 'consent'; pending: PendingAuthorization; username: string; scopes: ScopeLabel[]; proof?: string; session?: SessionChange }
+  | { kind: 'signin'; status: number; returnTo: string; username?: string; error?: string; retryAfterSeconds?: number; session?: SessionChange }
+  | { kind: 'notice'; status: number; view: ErrorView; session?: SessionChange }
   | { kind: 'error'; status: number; view: ErrorView };
 
 /** A new session cookie value, or null to clear it. */
@@ -33,6 +35,8 @@ export const REQUEST_GONE: ErrorView = {
   heading: 'This sign-in link is no longer valid',
   message: 'It has expired or was already used. Go back to the app and start signing in again.',
 };
+
+export const SIGNED_OUT: ErrorView = { heading: 'Signed out', message: 'This browser is no longer signed in. Apps you allowed stay signed in until you end their sessions.' };
 
 export const SIGNUP_CLOSED: ErrorView = { heading: 'Sign-up is closed', message: 'This server does not let people create accounts. Ask its operator for one.' };
 
@@ -93,14 +97,49 @@ export class LoginService implements OnModuleInit {
   async login(requestId: string, sessionToken: string | undefined, username: string, password: string, address: string | undefined): Promise<LoginOutcome> {
     const pending = await this.authorizations.getPending(requestId);
     if (!pending) return { kind: 'error', status: 400, view: REQUEST_GONE };
+    const checked = await this.verifyPassword(username, password, address);
+    if ('error' in checked) return { kind: 'login', pending, username, ...checked };
+    return this.signIn(pending, sessionToken, checked.user.id);
+  }
+
+  /**
+   * The password of `username`, under the login form's brute-force limit: the user, or the page's status,
+   * message and Retry-After. Every form that asks for a password (login, re-authentication) goes through here.
+   */
+  async verifyPassword(username: string, password: string, address: string | undefined): Promise<{ user: LocalUser } | { status: number; error: string; retryAfterSeconds?: number }> {
     const attempt = await this.throttle.begin(username.trim().toLowerCase(), address);
-    if (attempt.retryAfterSeconds > 0) {
-      return { kind: 'login', status: 429, pending, username, error: tooMany(attempt.retryAfterSeconds), retryAfterSeconds: attempt.retryAfterSeconds };
-    }
+    if (attempt.retryAfterSeconds > 0) return { status: 429, error: tooMany(attempt.retryAfterSeconds), retryAfterSeconds: attempt.retryAfterSeconds };
     const user = await this.users.authenticate(username, password);
     await attempt.end(user ? 'success' : 'failure');
-    if (!user) return { kind: 'login', status: 200, pending, username, error: LOGIN_FAILED };
-    return this.signIn(pending, sessionToken, user.id);
+    return user ? { user } : { status: 200, error: LOGIN_FAILED };
+  }
+
+  /**
+   * GET of a sign-in without an authorization request (`?return_to=<local path>`, e.g. the account page):
+   * a signed-in browser goes straight back, any other sees the login form. `returnTo` was checked by the
+   * caller (localReturnPath): a path of this server.
+   */
+  async showSignIn(returnTo: string, sessionToken: string | undefined): Promise<LoginOutcome> {
+    if (await this.sessions.find(sessionToken)) return { kind: 'redirect', url: returnTo };
+    return { kind: 'signin', status: 200, returnTo };
+  }
+
+  /** POST of that form: a new browser session, then back to `returnTo`. */
+  async signInTo(returnTo: string, sessionToken: string | undefined, username: string, password: string, address: string | undefined): Promise<LoginOutcome> {
+    const checked = await this.verifyPassword(username, password, address);
+    if ('error' in checked) return { kind: 'signin', returnTo, username, ...checked };
+    await this.sessions.end(sessionToken);
+    return { kind: 'redirect', url: returnTo, session: { token: await this.sessions.start(checked.user.id) } };
+  }
+
+  /**
+   * POST of "sign out": ends this browser's session, nothing else. The grants made from it belong to their
+   * clients and stay live (the account page ends those).
+   */
+  async logout(sessionToken: string | undefined, returnTo: string | undefined): Promise<LoginOutcome> {
+    await this.sessions.end(sessionToken);
+    if (returnTo) return { kind: 'redirect', url: returnTo, session: null };
+    return { kind: 'notice', status: 200, view: SIGNED_OUT, session: null };
   }
 
   /** POST of the sign-up form (prompt=create, when self-registration is on). */
@@ -156,17 +195,7 @@ export class LoginService implements OnModuleInit {
    * registered one (`client_name#fr`, …): only http(s) links, only an https logo (the CSP allows no other).
    */
   clientView(pending: PendingAuthorization, acceptLanguage?: string): ClientView {
-    const m = localisedClientMetadata(pending.clientMetadata, acceptLanguage) as Record<string, unknown>;
-    const name = typeof m.client_name === 'string' && m.client_name.trim() ? m.client_name.trim() : pending.clientId;
-    const clientUri = webUrl(m.client_uri);
-    return {
-      clientName: name,
-      clientUri,
-      clientHost: clientUri ? new URL(clientUri).host : undefined,
-      logoUri: webUrl(m.logo_uri, true),
-      tosUri: webUrl(m.tos_uri),
-      policyUri: webUrl(m.policy_uri),
-    };
+    return describeClient(pending.clientId, pending.clientMetadata, acceptLanguage);
   }
 
   minPasswordLength(): number {
@@ -205,7 +234,7 @@ export class LoginService implements OnModuleInit {
 
   private async complete(pending: PendingAuthorization, session: BrowserSession): Promise<LoginOutcome> {
     try {
-      return { kind: 'redirect', url: await this.authorizations.complete(pending.id, { subject: session.userId, scope: pending.scope }) };
+      return { kind: 'redirect', url: await this.authorizations.complete(pending.id, { subject: session.userId, scope: pending.scope, browserSessionId: session.id }) };
     } catch (err) {
       if (err instanceof AuthorizationRequestError) return { kind: 'error', status: 400, view: REQUEST_GONE };
       throw err;
@@ -224,15 +253,4 @@ export class LoginService implements OnModuleInit {
 
 function tooMany(seconds: number): string {
   return `Too many failed attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
-}
-
-function webUrl(value: unknown, httpsOnly = false): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'https:' || (!httpsOnly && url.protocol === 'http:')) return url.href;
-  } catch {
-    // not a URL: not shown
-  }
-  return undefined;
 }

@@ -9,6 +9,19 @@ export interface ScopeLabel {
 // Matrix client-server API, "OAuth 2.0 API" scopes; MSC2967's unstable prefix is still sent by clients.
 const MATRIX_PREFIXES = ['urn:matrix:client:', 'urn:matrix:org.matrix.msc2967.client:'];
 
+/** The Matrix device id a scope carries (`urn:matrix:client:device:<id>`, or MSC2967's unstable form), if any. */
+export function matrixDeviceId(scope: readonly string[]): string | undefined {
+  for (const token of scope) {
+    for (const prefix of MATRIX_PREFIXES) if (token.startsWith(`${prefix}device:`) && token.length > prefix.length + 7) return token.slice(prefix.length + 7);
+  }
+  return undefined;
+}
+
+/** The scope tokens that name a Matrix device, in each accepted form. */
+export function matrixDeviceScopes(deviceId: string): string[] {
+  return MATRIX_PREFIXES.map((prefix) => `${prefix}device:${deviceId}`);
+}
+
 export function describeScope(scope: string): ScopeLabel {
   for (const prefix of MATRIX_PREFIXES) {
     if (!scope.startsWith(prefix)) continue;

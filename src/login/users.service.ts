@@ -81,12 +81,29 @@ export class UsersService {
    * when there is no such user. Disabling first means no new grant can start for them meanwhile.
    */
   async disable(username: string, revokeGrant: (grantId: string) => Promise<boolean>): Promise<(DisabledUser & { revokedGrants: number }) | null> {
-    const name = normalizeUsername(username);
-    const disabled = await this.dataSource.transaction(async (m) => {
+    const disabled = await this.disableWhere('username', normalizeUsername(username));
+    if (!disabled) return null;
+    const grants: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM grants WHERE subject = $1 AND revoked_at IS NULL`, [disabled.id]);
+    let revokedGrants = 0;
+    for (const g of grants) if (await revokeGrant(g.id)) revokedGrants++;
+    return { ...disabled, revokedGrants };
+  }
+
+  /**
+   * Disables a live user by id and ends their browser sessions, in one transaction; their grants are the
+   * caller's to revoke (the account page's deactivation does it in one statement). Null when there is no
+   * such live user.
+   */
+  disableById(id: string): Promise<DisabledUser | null> {
+    return this.disableWhere('id', id);
+  }
+
+  private disableWhere(column: 'username' | 'id', value: string): Promise<DisabledUser | null> {
+    return this.dataSource.transaction(async (m) => {
       // As SELECTs: TypeORM answers a bare UPDATE … RETURNING with [rows, count].
       const users: LocalUser[] = await m.query(
-        `WITH u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE username = $1 RETURNING id, username) SELECT * FROM u`,
-        [name],
+        `WITH u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE ${column === 'id' ? 'id = $1::uuid' : 'username = $1'} RETURNING id, username) SELECT * FROM u`,
+        [value],
       );
       if (users.length === 0) return null;
       const [{ n }]: Array<{ n: number }> = await m.query(
@@ -95,11 +112,6 @@ export class UsersService {
       );
       return { ...users[0], endedSessions: n };
     });
-    if (!disabled) return null;
-    const grants: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM grants WHERE subject = $1 AND revoked_at IS NULL`, [disabled.id]);
-    let revokedGrants = 0;
-    for (const g of grants) if (await revokeGrant(g.id)) revokedGrants++;
-    return { ...disabled, revokedGrants };
   }
 
   private dummy(): Promise<string> {

@@ -10,13 +10,14 @@ import { TokenGrantService } from './token-grant.service';
 import { ClientCredentialsGrantHandler } from './grants/client-credentials.grant';
 import { RefreshTokenGrantHandler } from './grants/refresh-token.grant';
 import type { TokensService } from '../grants/tokens.service';
+import type { GrantActivity } from '../grants/grant-activity.service';
 
 /** The decisions taken before the database is asked: which error, in which order. */
 describe('TokenGrantService request decisions', () => {
   const query = jest.fn();
   const issue = jest.fn();
   const service = new TokenGrantService({} as DiscoveryService);
-  service.register(new RefreshTokenGrantHandler({ query } as unknown as DataSource, resolveCoreOptions({ issuer: 'https://auth.example.com' }), new RevocationEvents({} as DataSource, { subscribe: () => () => undefined } as unknown as InvalidationListener)));
+  service.register(new RefreshTokenGrantHandler({ query } as unknown as DataSource, resolveCoreOptions({ issuer: 'https://auth.example.com' }), new RevocationEvents({} as DataSource, { subscribe: () => () => undefined } as unknown as InvalidationListener), { touch: () => undefined } as unknown as GrantActivity));
   service.register(new ClientCredentialsGrantHandler({ issueClientCredentialsGrant: issue } as unknown as TokensService));
   const confidential: AuthenticatedClient = { clientId: 'web', method: 'client_secret_basic', confidential: true, grantTypes: ['refresh_token', 'client_credentials'] };
   const pub: AuthenticatedClient = { clientId: 'app', method: 'none', confidential: false, grantTypes: ['refresh_token', 'client_credentials'] };

@@ -109,7 +109,7 @@ before(async () => {
   client = await startClient();
   await admin(['client:create', '--id', CLIENT_ID, '--auth-method', 'none', '--grant-types', 'authorization_code,refresh_token', '--redirect-uris', client.url, '--name', 'Browser test app'], server.env);
   // One account per run mode, so that each one starts without a remembered consent.
-  for (const mode of ['js-off', 'js-on']) await admin(['user:create', '--username', `${USERNAME}-${mode}`], server.env, `${PASSWORD}\n`);
+  for (const mode of ['js-off', 'js-on', 'account']) await admin(['user:create', '--username', `${USERNAME}-${mode}`], server.env, `${PASSWORD}\n`);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -179,6 +179,53 @@ for (const javaScriptEnabled of [false, true]) {
     }
   });
 }
+
+test('the account page lists the sessions of the signed-in person and ends one, without JavaScript', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  const username = `${USERNAME}-account`;
+  try {
+    const page = await context.newPage();
+    const { verifier, challenge } = pkce();
+    await page.goto(authorizationUrl(challenge, 'account'));
+    await page.fill('#username', username);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.click('button[value=allow]');
+    await page.waitForURL((u) => u.toString().startsWith(client.url));
+    const tokens = await exchange(new URL(page.url()).searchParams.get('code'), verifier);
+    assert.equal(tokens.status, 200);
+
+    // The account page, in the same browser: this session, marked as this browser, with its device id.
+    await page.goto(`${server.url}/account`);
+    assert.equal(await page.title(), 'Your account');
+    const sessions = page.locator('section.card[id^=session-]');
+    assert.equal(await sessions.count(), 1);
+    const card = await sessions.first().textContent();
+    assert.match(card, /Browser test app/);
+    assert.match(card, /BROWSER1/);
+    assert.match(card, /This browser/);
+    // Fits a phone: nothing wider than the viewport.
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the page is wider than a phone');
+
+    await page.click('text=Sign out this session');
+    assert.equal(await page.title(), 'Session');
+    assert.match(await page.textContent('h1'), /Sign out this session\?/);
+    await page.click('button[type=submit]');
+    assert.equal(await page.title(), 'Your account');
+    assert.match(await page.textContent('.notice'), /The session was signed out/);
+    assert.equal(await page.locator('section.card[id^=session-]').count(), 0);
+
+    // The app's refresh token is dead.
+    const refreshed = await fetch(`${server.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: CLIENT_ID }),
+    });
+    assert.equal(refreshed.status, 400);
+  } finally {
+    await context.close();
+  }
+});
 
 test('the login page cannot be framed by another site (clickjacking)', async () => {
   const context = await browser.newContext();

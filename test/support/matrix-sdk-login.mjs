@@ -2,12 +2,14 @@
 // logging out against a running server, the login and consent pages driven over HTTP as a browser would
 // (cookie jar, forms). Prints one JSON object of what it saw; exits non-zero on any failure.
 // Usage: node test/support/matrix-sdk-login.mjs '<json>' with { base, issuer, username, password,
-//   responseMode: 'query' | 'fragment', applicationType: 'native' | 'web' }
+//   responseMode: 'query' | 'fragment', applicationType: 'native' | 'web', logout?: 'revoke' | 'account' }
+// logout 'account': the person ends the session on the server's account page, at the URL a Matrix client
+// opens for it (MSC4191: account_management_uri?action=org.matrix.session_end&device_id=<its device>).
 import { parse } from 'node-html-parser';
 import { isValidAuthMetadata, OAuth2 } from 'matrix-js-sdk/lib/oauth/index.js';
 import { routeIssuerTo } from './issuer-fetch.mjs';
 
-const { base, issuer, username, password, responseMode, applicationType } = JSON.parse(process.argv[2]);
+const { base, issuer, username, password, responseMode, applicationType, logout = 'revoke' } = JSON.parse(process.argv[2]);
 
 routeIssuerTo(issuer, base);
 
@@ -44,6 +46,7 @@ function fill(html) {
 const seen = { pages: [] };
 const metadata = await (await globalThis.fetch(`${issuer}/_matrix/client/v1/auth_metadata`)).json();
 seen.validMetadata = isValidAuthMetadata(metadata);
+seen.accountManagement = { uri: metadata.account_management_uri, actions: metadata.account_management_actions_supported };
 if (!seen.validMetadata) throw new Error(`isValidAuthMetadata refused ${JSON.stringify(metadata)}`);
 
 const native = applicationType === 'native';
@@ -83,7 +86,23 @@ seen.tokens = { accessPrefix: tokens.access_token.slice(0, 4), hasRefresh: Boole
 const refreshed = await client.performRefreshTokenGrant(tokens.refresh_token);
 seen.refreshed = refreshed.access_token !== tokens.access_token && refreshed.refresh_token !== tokens.refresh_token;
 seen.accessToken = refreshed.access_token;
-await client.revokeToken(refreshed.access_token, 'access_token');
+if (logout === 'account') {
+  // The device id is in the scope the client asked for (urn:matrix:client:device:<id>).
+  const deviceId = tokens.scope.split(' ').find((s) => s.startsWith('urn:matrix:client:device:')).slice('urn:matrix:client:device:'.length);
+  const accountUrl = new URL(metadata.account_management_uri);
+  accountUrl.searchParams.set('action', 'org.matrix.session_end');
+  accountUrl.searchParams.set('device_id', deviceId);
+  // The same browser that signed in: its session cookie opens the page, whose form is the confirmation.
+  let page = await browse(accountUrl.href);
+  if (page.status !== 200) throw new Error(`the account page answered ${page.status}`);
+  const html = await page.text();
+  seen.accountPage = parse(html).querySelector('h1')?.text.trim();
+  const { action, body } = fill(html);
+  page = await browse(new URL(action, accountUrl).href, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+  seen.accountEnd = { status: page.status, location: page.headers.get('location') };
+} else {
+  await client.revokeToken(refreshed.access_token, 'access_token');
+}
 try {
   await client.performRefreshTokenGrant(refreshed.refresh_token);
   seen.refreshAfterLogout = 'accepted';

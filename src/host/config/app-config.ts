@@ -1,3 +1,4 @@
+import type { AccountModuleOptions } from '../../account/account-options.interface';
 import type { LogLevel } from '@nestjs/common';
 import type { DatabaseSettings } from '../../database/database-settings.interface';
 import { ConfigError, validateEnvironment } from './environment';
@@ -57,6 +58,8 @@ export interface AppConfig {
   login: LoginModuleOptions;
   /** The device authorization grant (RFC 8628): endpoint, verification page, token grant. */
   device: DeviceAuthorizationModuleOptions;
+  /** The account page: people list and end their own sessions. */
+  account: AccountModuleOptions;
   authFailureLimits: AuthFailureSettings;
   cache: { ttlSeconds: number; maxEntries: number; listenUrl?: string };
   /** Where the brute-force counters live: shared among instances with postgres or redis. */
@@ -83,9 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   // LOGIN_PATH may name another server's login (an absolute URL); the built-in pages then stay at /login.
   const loginPath = /^https?:\/\//.test(vars.LOGIN_PATH) ? 'login' : vars.LOGIN_PATH;
-  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH, vars.REGISTRATION_PATH, loginPath, vars.DEVICE_AUTHORIZATION_PATH, vars.DEVICE_VERIFICATION_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
+  const paths = [vars.REVOCATION_PATH, vars.TOKEN_PATH, vars.INTROSPECTION_PATH, vars.AUTHORIZATION_PATH, vars.REGISTRATION_PATH, loginPath, vars.DEVICE_AUTHORIZATION_PATH, vars.DEVICE_VERIFICATION_PATH, vars.ACCOUNT_PATH].map((p) => p.replace(/^\/+|\/+$/g, ''));
   if (new Set(paths).size !== paths.length) {
-    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH, AUTHORIZATION_PATH, REGISTRATION_PATH, LOGIN_PATH, DEVICE_AUTHORIZATION_PATH and DEVICE_VERIFICATION_PATH must differ (got ${paths.join(', ')})`);
+    throw new ConfigError(`Invalid configuration: REVOCATION_PATH, TOKEN_PATH, INTROSPECTION_PATH, AUTHORIZATION_PATH, REGISTRATION_PATH, LOGIN_PATH, DEVICE_AUTHORIZATION_PATH, DEVICE_VERIFICATION_PATH and ACCOUNT_PATH must differ (got ${paths.join(', ')})`);
   }
   // Shared brute-force counters whenever the deployment has a shared place for them: instances behind one
   // load balancer must count the same failures.
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       secret: vars.LOGIN_SECRET,
       userCodeLimits: { perAddress: vars.DEVICE_USER_CODE_FAILURES_PER_ADDRESS, global: vars.DEVICE_USER_CODE_FAILURES },
     },
+    account: { path: vars.ACCOUNT_PATH, reauthenticateAfterSeconds: vars.ACCOUNT_REAUTHENTICATE_AFTER_SECONDS },
     cache: { ttlSeconds: vars.CACHE_TTL_SECONDS, maxEntries: vars.CACHE_MAX_ENTRIES, listenUrl: vars.DATABASE_LISTEN_URL },
     registration: vars.REGISTRATION_ENABLED
       ? {

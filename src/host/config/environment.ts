@@ -132,6 +132,14 @@ export class EnvironmentVariables {
   @Transform(toInt) @WholeNumber(1)
   LOGIN_FAILURE_WINDOW_SECONDS = 300;
 
+  /** The account page (sessions, sign-out, deactivation), under the issuer. */
+  @Matches(/^\/?[A-Za-z0-9._~\-/]+$/, { message: 'ACCOUNT_PATH must be a URL path such as account' })
+  ACCOUNT_PATH = 'account';
+
+  /** Signing a session out on the account page asks for the password again when the last one was entered longer ago. */
+  @Transform(toInt) @WholeNumber(0)
+  ACCOUNT_REAUTHENTICATE_AFTER_SECONDS = 300;
+
   /** How long an authorization code lives (RFC 6749 §4.1.2: short). */
   @Transform(toInt) @WholeNumber(1, 600)
   AUTHORIZATION_CODE_TTL_SECONDS = 60;

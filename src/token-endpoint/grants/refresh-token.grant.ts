@@ -5,6 +5,7 @@ import { OAUTH_CORE_OPTIONS } from '../../core/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../../core/oauth-core-options.interface';
 import { revocationEvent, RevokedGrantRow } from '../../core/revocation-event';
 import { RevocationEvents } from '../../core/revocation-events';
+import { GrantActivity } from '../../grants/grant-activity.service';
 import { generateToken, hashToken, parseTokenKind } from '../../grants/token-format';
 import { OAuthException } from '../../http/oauth.exception';
 import { TokenGrantHandler } from '../token-grant-handler.decorator';
@@ -36,6 +37,7 @@ export class RefreshTokenGrantHandler implements GrantHandler {
     private readonly dataSource: DataSource,
     @Inject(OAUTH_CORE_OPTIONS) private readonly core: ResolvedOAuthCoreOptions,
     private readonly events: RevocationEvents,
+    private readonly activity: GrantActivity,
   ) {}
 
   async handle(request: TokenRequest, client: AuthenticatedClient, scope: string[] | undefined): Promise<TokenResponse> {
@@ -52,6 +54,7 @@ export class RefreshTokenGrantHandler implements GrantHandler {
     switch (row.outcome) {
       case 'rotated':
       case 'retried':
+        this.activity.touch(row.grant_id!);
         return withScope({ access_token: access, token_type: 'Bearer', expires_in: this.core.accessTokenTtlSeconds, refresh_token: refresh }, row.scope ?? undefined);
       case 'reuse':
         // The revocation has committed (the statement above); listeners hear of it before the client does.
