@@ -53,6 +53,25 @@ describe('matrix-js-sdk signs a device in with the device authorization grant', 
     expect(registered.rows[0].grant_types).toContain('urn:ietf:params:oauth:grant-type:device_code');
   }, 90_000);
 
+  it('loses its session when the person ends it on the account page: the grant revoked as user_request, both tokens dead', async () => {
+    const seen = await matrixDevice({ base: server.url, issuer: ISSUER, username, password, decision: 'allow', endOnAccountPage: true });
+    expect(seen.refreshed).toBe(true);
+    expect(seen.accountPage).toBe('Sign out this session?');
+    expect(seen.accountAfterEnd.url).toBe(`${ISSUER}/account?notice=ended`);
+    expect(seen.refreshAfterEnd).toBeGreaterThanOrEqual(400);
+    expect(seen.refreshAfterEnd).toBeLessThan(500);
+    const introspected = await calls.introspect(seen.refreshedAccessToken, resourceServer);
+    expect(introspected.body).toEqual({ active: false });
+    const { rows } = await server.pool.query(
+      `SELECT g.revocation_reason, g.revoked_by_client_id, a.reason AS audit_reason,
+              (SELECT count(*)::int FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked_at IS NULL) AS live_refresh
+         FROM grants g JOIN access_tokens t ON t.grant_id = g.id JOIN revocation_audit a ON a.grant_id = g.id
+        WHERE t.token_hash = $1`,
+      [hashToken(seen.refreshedAccessToken)],
+    );
+    expect(rows).toEqual([{ revocation_reason: 'user_request', revoked_by_client_id: null, audit_reason: 'user_request', live_refresh: 0 }]);
+  }, 90_000);
+
   it('hears access_denied when the person denies', async () => {
     const seen = await matrixDevice({ base: server.url, issuer: ISSUER, username, password, decision: 'deny' });
     expect(seen.pages).toEqual(['Connect a device', 'Sign in', 'Allow access?', 'Access denied']);

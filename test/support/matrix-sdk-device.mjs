@@ -2,12 +2,16 @@
 // authorization grant (RFC 8628) against a running server: it registers, starts the grant and polls, while a
 // person enters the user code on the verification page, signs in and allows, driven over HTTP as a browser
 // would (cookie jar, forms). Prints one JSON object of what it saw; exits non-zero on any failure.
-// Usage: node test/support/matrix-sdk-device.mjs '<json>' with { base, issuer, username, password, decision: 'allow' | 'deny' }
+// Usage: node test/support/matrix-sdk-device.mjs '<json>' with { base, issuer, username, password, decision: 'allow' | 'deny',
+//   endOnAccountPage?: boolean }
+// endOnAccountPage: afterwards the person, in the same browser, ends the device's session on the account page at
+// the URL a Matrix client opens for it (account_management_uri?action=org.matrix.session_end&device_id=…), and
+// the device then tries to refresh.
 import { parse } from 'node-html-parser';
 import { isValidAuthMetadata, OAuth2 } from 'matrix-js-sdk/lib/oauth/index.js';
 import { routeIssuerTo } from './issuer-fetch.mjs';
 
-const { base, issuer, username, password, decision } = JSON.parse(process.argv[2]);
+const { base, issuer, username, password, decision, endOnAccountPage = false } = JSON.parse(process.argv[2]);
 
 routeIssuerTo(issuer, base);
 
@@ -29,10 +33,14 @@ async function browse(url, init = {}) {
   throw new Error('too many redirects');
 }
 
-/** Submits the page's form: the code, the credentials, or the consent decision. */
-async function submit(page, values, button) {
+/**
+ * Submits a form of the page: the first, or the one holding `within` (a CSS selector); `button` is the
+ * submit button pressed (its name and value are sent).
+ */
+async function submit(page, values, { button, within } = {}) {
   const doc = parse(page.html);
-  const form = button ? doc.querySelectorAll('form').find((f) => f.querySelector(`button[name="${button.name}"][value="${button.value}"]`)) : doc.querySelector('form');
+  const selector = within ?? (button ? `button[name="${button.name}"][value="${button.value}"]` : undefined);
+  const form = selector ? doc.querySelectorAll('form').find((f) => f.querySelector(selector)) : doc.querySelector('form');
   if (!form) throw new Error(`no form on ${page.url}: ${page.html.slice(0, 300)}`);
   const fields = new URLSearchParams();
   for (const input of form.querySelectorAll('input')) {
@@ -67,7 +75,7 @@ seen.pages.push(title(page));
 page = await submit(page, { username, password });
 seen.pages.push(title(page));
 seen.consentShowsCode = parse(page.html).querySelector('.code')?.text.trim() === session.user_code;
-page = await submit(page, {}, { name: 'decision', value: decision });
+page = await submit(page, {}, { button: { name: 'decision', value: decision } });
 seen.pages.push(title(page));
 
 const answer = await waiting;
@@ -77,6 +85,23 @@ if (answer.access_token) {
   const refreshed = await client.performRefreshTokenGrant(answer.refresh_token);
   seen.refreshed = refreshed.access_token !== answer.access_token;
   seen.refreshedAccessToken = refreshed.access_token;
+  if (endOnAccountPage) {
+    const deviceId = answer.scope.split(' ').find((s) => s.startsWith('urn:matrix:client:device:')).slice('urn:matrix:client:device:'.length);
+    const accountUrl = new URL(metadata.account_management_uri);
+    accountUrl.searchParams.set('action', 'org.matrix.session_end');
+    accountUrl.searchParams.set('device_id', deviceId);
+    page = await browse(accountUrl.href);
+    seen.accountPage = title(page);
+    // The confirmation's form (the password too, should the page ask for it again); then the list.
+    page = await submit(page, { password }, { within: 'input[name="step"][value="end"]' });
+    seen.accountAfterEnd = { title: title(page), url: page.url };
+    try {
+      await client.performRefreshTokenGrant(refreshed.refresh_token);
+      seen.refreshAfterEnd = 'accepted';
+    } catch (err) {
+      seen.refreshAfterEnd = err.httpStatus ?? err.code ?? err.message;
+    }
+  }
 } else {
   seen.error = answer.error;
 }
