@@ -65,7 +65,7 @@ export class TokenStateService {
       async () => {
         const live = this.toLive(kind, (await this.accessToken(hash))[0]);
         // The cache miss is the token's first check in this process: the grant was used.
-        if (live) this.activity.touch(live.grantId);
+        if (live) this.activity.checked(live.grantId);
         return live;
       },
       (t) => ({ tags: [`g:${t.grantId}`], until: t.expiresAt!.getTime() }),
