@@ -1,6 +1,7 @@
 import { RevocationEvents } from '../src/core/revocation-events';
 import type { RevocationEvent } from '../src/core/revocation-event';
-import { DEVICE_CODE_GRANT_TYPE } from '../src/device/device.constants';
+import { AuthFailureLimiter } from '../src/clients/auth-failure-limiter';
+import { DEVICE_CODE_GRANT_TYPE, USER_CODE_LIMITER } from '../src/device/device.constants';
 import { hashToken } from '../src/grants/token-format';
 import { text, TestBrowser } from './support/browser';
 import { DeviceFlow, ISSUER } from './support/device-harness';
@@ -304,6 +305,25 @@ describe('device authorization grant (RFC 8628)', () => {
       const login = await flow.enter(browser(h), start.user_code);
       expect(text(login.doc.querySelector('h1'))).toBe('Sign in');
     });
+  });
+
+  it('gives no burst of unreserved guesses to an address that entered a valid code of its own', async () => {
+    const tv = await flow.client();
+    const own = await flow.started(tv);
+    addresses++;
+    const address = `198.51.${addresses >> 8}.${addresses & 255}`;
+    const from = () => new TestBrowser(h.url, { 'X-Forwarded-For': address });
+    // Every guess is reserved in the limiter's store before the code is looked up (counted here).
+    const store = h.app.get<AuthFailureLimiter>(USER_CODE_LIMITER, { strict: false }).store;
+    const begin = jest.spyOn(store, 'begin');
+    // Anyone can start a device authorization and enter its code: that must not make the address trusted.
+    expect(text((await flow.enter(from(), own.user_code)).doc.querySelector('h1'))).toBe('Sign in');
+    expect((await flow.enter(from(), 'FFFF-FFFF')).status).toBe(400);
+    expect(begin).toHaveBeenCalledTimes(2);
+    begin.mockRestore();
+    const answers = await Promise.all(Array.from({ length: 30 }, () => flow.enter(from(), 'FFFF-FFFF')));
+    expect(answers.filter((a) => a.status === 400)).toHaveLength(9);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(21);
   });
 
   it('publishes device_authorization_endpoint and the grant type in the discovery document', async () => {

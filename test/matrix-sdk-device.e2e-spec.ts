@@ -8,7 +8,7 @@ import { OAuthCalls } from './support/token-fixtures';
 
 const ISSUER = 'http://localhost:3000';
 
-const matrixDevice = (config: Record<string, string>) => runMatrixSdkScript('matrix-sdk-device.mjs', config);
+const matrixDevice = (config: Record<string, string | boolean>) => runMatrixSdkScript('matrix-sdk-device.mjs', config);
 
 /**
  * A real Matrix client, unmodified: matrix-js-sdk's OAuth2 registers itself (asking for the device grant

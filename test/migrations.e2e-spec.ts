@@ -96,14 +96,26 @@ describe('migrations', () => {
 
       expect(full.indexes).toEqual(expect.arrayContaining(['device_codes_device_code_hash_key', 'device_codes_user_code_key', 'device_codes_expires_at_idx', 'device_codes_grant_id_idx']));
 
+      expect(full.indexes).toContain('grants_subject_idx');
+
       // Back one step at a time, checking what each down() restores.
+      await revertThrough('Account1796402774360');
+      const beforeAccount = await inspect();
+      expect(beforeAccount.tables).toEqual(TABLES);
+      expect(beforeAccount.indexes).not.toContain('grants_subject_idx');
+      // What drifts then is exactly what Account adds: two columns of grants and the index of live grants by subject.
+      expect([...beforeAccount.drift].sort()).toEqual([
+        'ALTER TABLE "grants" ADD "browser_session_id" uuid',
+        'ALTER TABLE "grants" ADD "last_used_at" TIMESTAMP WITH TIME ZONE',
+        'CREATE INDEX "grants_subject_idx" ON "grants"  ("subject") WHERE revoked_at IS NULL',
+      ]);
       await revertThrough('DeviceAuthorization1796402655691');
       const beforeDevice = await inspect();
       expect(beforeDevice.tables).toEqual(TABLES.filter((t) => t !== 'device_codes'));
       expect(Object.keys(beforeDevice.functions)).toEqual(FUNCTIONS.filter((f) => f !== 'oauth_poll_device_code'));
       // What drifts then is only what DeviceAuthorization adds: the device table and the request's kind and user code.
       expect(beforeDevice.drift.join('\n')).toMatch(/device_codes/);
-      expect(beforeDevice.drift.filter((q) => !/device_codes|"kind"|"user_code"|authorization_requests_kind_check/.test(q))).toEqual([]);
+      expect(beforeDevice.drift.filter((q) => !/device_codes|"kind"|"user_code"|authorization_requests_kind_check/.test(q))).toEqual(beforeAccount.drift);
       await revertThrough('RegisteredClientCleanup1796398999277');
       const beforeClientCleanup = await inspect();
       expect(Object.keys(beforeClientCleanup.functions)).not.toContain('oauth_cleanup_registered_clients');

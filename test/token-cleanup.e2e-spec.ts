@@ -173,6 +173,12 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
       const logins: IssuedGrant[] = [];
       for (let i = 0; i < 5; i++) logins.push(await fx.login(app.client_id));
       for (const login of logins) await backdate(login.grant_id, 40);
+      // Five device codes that expired 40 days ago.
+      await server.pool.query(
+        `INSERT INTO device_codes (device_code_hash, user_code, client_id, interval_seconds, expires_at)
+         SELECT sha256(convert_to('batch-device-' || i || '-' || $2, 'UTF8')), 'BATCH' || i || substr(md5($2), 1, 3), $1, 5, now() - interval '40 days' FROM generate_series(1, 5) i`,
+        [app.client_id, String(Date.now())],
+      );
       const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query');
       let result;
       let calls: unknown[][];
@@ -184,7 +190,9 @@ describe('retention cleanup (tokens:cleanup and the in-app interval)', () => {
       }
       const batches = calls.filter((c) => String(c[0]).includes('oauth_cleanup_batch'));
       expect(batches.map((c) => (c[1] as unknown[])[1])).toEqual([2, 2, 2, 2]); // three that delete, one that finds nothing
-      expect(result).toEqual({ deleted_access_tokens: 5, deleted_refresh_tokens: 5, deleted_grants: 5, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 0 });
+      const deviceBatches = calls.filter((c) => String(c[0]).includes('DELETE FROM device_codes'));
+      expect(deviceBatches.map((c) => (c[1] as unknown[])[1])).toEqual([2, 2, 2]); // 2, 2, then 1: fewer than a batch ends it
+      expect(result).toEqual({ deleted_access_tokens: 5, deleted_refresh_tokens: 5, deleted_grants: 5, deleted_authorization_requests: 0, deleted_authorization_codes: 0, deleted_device_codes: 5 });
       for (const login of logins) expect(await exists(login.grant_id)).toBe(false);
     } finally {
       await small.close();

@@ -166,6 +166,18 @@ describe('AuthFailureLimiter', () => {
       expect(await authenticate(l, 'busy', '10.0.0.3', true)).toBe(429);
     });
 
+    it('is not made by a success that began before a failure of the same pair', async () => {
+      const { store, calls } = counted();
+      const l = limiter({ perClientAddress: 3 }, store);
+      const slow = await l.begin('app', '10.0.0.6');
+      const quick = await l.begin('app', '10.0.0.6');
+      await quick.end('failure');
+      await slow.end('success');
+      expect(calls).toEqual({ begin: 2, end: 2 });
+      expect(await authenticate(l, 'app', '10.0.0.6', true)).toBe(200);
+      expect(calls).toEqual({ begin: 3, end: 3 });
+    });
+
     it('is not made by a success of a pair that failed in its window', async () => {
       const { store, calls } = counted();
       const l = limiter({ perClientAddress: 3 }, store);

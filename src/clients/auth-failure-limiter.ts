@@ -46,6 +46,8 @@ const LAST_WAIT_MS = 320;
 export const CLEAN_PAIR_TRUST_MS = 1000;
 /** At most this many clean pairs are remembered; the oldest go first. */
 const CLEAN_PAIRS_MAX = 10_000;
+/** How long a failure is remembered against attempts that began before it (far longer than any attempt). */
+const FAILURE_MEMORY_MS = 60_000;
 
 /**
  * A short fixed-size key: stores never see a client id or an address, and an entry's size does not depend
@@ -83,6 +85,8 @@ export class AuthFailureLimiter implements OnModuleDestroy {
   private readonly active: boolean;
   /** Clean pairs (see the class comment): key of the pair → when this process stops trusting it. */
   private readonly clean = new Map<string, number>();
+  /** Pair key → when this process last saw it fail: an attempt begun before that makes nothing clean. */
+  private readonly failedAt = new Map<string, number>();
 
   constructor(
     private readonly limits: AuthFailureLimits,
@@ -143,6 +147,7 @@ export class AuthFailureLimiter implements OnModuleDestroy {
   onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     this.clean.clear();
+    this.failedAt.clear();
     return this.store.close();
   }
 
@@ -150,6 +155,7 @@ export class AuthFailureLimiter implements OnModuleDestroy {
   async sweep(): Promise<void> {
     const now = Date.now();
     for (const [key, until] of this.clean) if (until <= now) this.clean.delete(key);
+    for (const [key, at] of this.failedAt) if (at <= now - FAILURE_MEMORY_MS) this.failedAt.delete(key);
     try {
       await this.store.sweep();
     } catch (err) {
@@ -162,14 +168,17 @@ export class AuthFailureLimiter implements OnModuleDestroy {
    * clean: trusted by this process for a while (see the class comment).
    */
   private attempt(hit: string[], alsoFail: string[], pair: AuthFailureWindow): AuthAttempt {
+    const began = Date.now();
     let ended = false;
     return {
       retryAfterSeconds: 0,
       end: async (outcome) => {
         if (ended) return;
         ended = true;
-        if (outcome === 'success' && pair.failures === 0 && pair.resetInMs > 0) this.trust(hit[0], pair.resetInMs);
-        if (outcome === 'failure') this.clean.delete(hit[0]);
+        // Clean only if the store saw no failure when this attempt began, and this process saw none since.
+        const failedSince = (this.failedAt.get(hit[0]) ?? -Infinity) >= began;
+        if (outcome === 'success' && pair.failures === 0 && pair.resetInMs > 0 && !failedSince) this.trust(hit[0], pair.resetInMs);
+        if (outcome === 'failure') this.failed(hit[0]);
         await this.record(hit, outcome, alsoFail);
       },
     };
@@ -184,10 +193,17 @@ export class AuthFailureLimiter implements OnModuleDestroy {
         if (ended || outcome !== 'failure') return;
         ended = true;
         // Synchronously, before the failure is answered: the pair's next attempt is reserved again.
-        this.clean.delete(hit[0]);
+        this.failed(hit[0]);
         await this.record([], 'failure', [...hit, ...read]);
       },
     };
+  }
+
+  private failed(pairKey: string): void {
+    this.clean.delete(pairKey);
+    this.failedAt.delete(pairKey);
+    if (this.failedAt.size >= CLEAN_PAIRS_MAX) this.failedAt.delete(this.failedAt.keys().next().value as string);
+    this.failedAt.set(pairKey, Date.now());
   }
 
   private trust(pairKey: string, resetInMs: number): void {

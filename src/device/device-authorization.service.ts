@@ -143,7 +143,10 @@ export class DeviceAuthorizationService implements OnModuleInit {
         )
       : [];
     const [row] = rows;
-    await attempt.end(row?.request_id ? 'success' : 'failure');
+    // A right code ends the attempt as 'abandoned', never 'success': the limiter lets a (key, address) that
+    // succeeded and never failed run any number of attempts at once, and anyone can get a right code of their
+    // own (start a device authorization), which would buy a burst of unreserved guesses.
+    await attempt.end(row?.request_id ? 'abandoned' : 'failure');
     if (row?.request_id) return { kind: 'login', url: this.authorizations.loginUrl(row.request_id) };
     const error = !row ? WRONG_CODE : row.expired ? EXPIRED_CODE : USED_CODE;
     return { kind: 'refused', status: 400, error };

@@ -70,11 +70,16 @@ export class TokenCleanupService {
       total.deleted_authorization_requests += login.deleted_requests;
       total.deleted_authorization_codes += login.deleted_codes;
       total.deleted_grants += login.deleted_grants;
+    }
+    // Device codes in batches too, asking `stop` between them.
+    while (!stop()) {
       const [{ deleted }]: Array<{ deleted: number }> = await this.dataSource.query(
-        'WITH d AS (DELETE FROM device_codes WHERE expires_at < $1 RETURNING 1) SELECT count(*)::int AS deleted FROM d',
-        [cutoff],
+        `WITH d AS (DELETE FROM device_codes WHERE id IN (SELECT id FROM device_codes WHERE expires_at < $1 ORDER BY expires_at LIMIT $2) RETURNING 1)
+         SELECT count(*)::int AS deleted FROM d`,
+        [cutoff, limit],
       );
       total.deleted_device_codes += deleted;
+      if (deleted < limit) break;
     }
     return total;
   }
