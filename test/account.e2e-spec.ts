@@ -4,6 +4,10 @@ import { RevocationEvents } from '../src/core/revocation-events';
 import { TestBrowser, text, Page } from './support/browser';
 import { LoginHarness, startLoginHarness } from './support/login-harness';
 import { uniqueId } from './support/test-app';
+import { DeviceFlow } from './support/device-harness';
+import { disableAndRevoke } from '../src/account/account.service';
+import { UsersService } from '../src/login/users.service';
+import { RevocationService } from '../src/revocation/revocation.service';
 
 interface SignedIn {
   grantId: string;
@@ -30,6 +34,7 @@ describe('account page: sessions, sign-out, deactivation, logout', () => {
   afterAll(() => h.close());
 
   const account = (query = '') => `${h.url}/account${query}`;
+  const deviceFlow = () => new DeviceFlow(h);
 
   /** Signs in on the account page itself (the login's return_to), answering the account page. */
   async function signInToAccount(b: TestBrowser, user: { username: string; password: string }, query = ''): Promise<Page> {
@@ -307,6 +312,80 @@ describe('account page: sessions, sign-out, deactivation, logout', () => {
     const login = await again.get(account());
     const refused = await again.submit(login, { username: user.username, password: user.password });
     expect(text(refused.doc.querySelector('.error'))).toBe('The username or password is incorrect.');
+  });
+
+  /** A device code the person approved on the verification page of `b` (signing in there), not polled yet. */
+  async function approvedDeviceCode(flow: DeviceFlow, b: TestBrowser, username: string) {
+    const tv = await flow.client();
+    const start = await flow.started(tv, 'urn:matrix:client:api:* urn:matrix:client:device:TVDEACT');
+    await flow.answer(b, start.user_code, username);
+    expect(await flow.row(start.user_code)).toMatchObject({ status: 'approved', grant_id: null });
+    return { tv, start };
+  }
+
+  /** The device polls after its person was disabled: refused, no grant, the code denied for good. */
+  async function expectDeviceRefused(flow: DeviceFlow, userId: string, d: Awaited<ReturnType<typeof approvedDeviceCode>>): Promise<void> {
+    const poll = await flow.poll(d.tv, d.start.device_code);
+    expect([poll.status, poll.body.error, poll.body.access_token]).toEqual([400, 'access_denied', undefined]);
+    expect(await flow.row(d.start.user_code)).toMatchObject({ status: 'denied', grant_id: null });
+    const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM grants WHERE subject = $1 AND client_id = $2', [userId, d.tv.client_id]);
+    expect(rows).toEqual([{ n: 0 }]);
+    const again = await flow.poll(d.tv, d.start.device_code);
+    expect(again.body.access_token).toBeUndefined();
+  }
+
+  it('deactivation leaves no approved device code redeemable: the next poll is access_denied and starts no grant', async () => {
+    const flow = deviceFlow();
+    const user = await h.user();
+    const b = new TestBrowser(h.url);
+    const device = await approvedDeviceCode(flow, b, user.username);
+    const confirm = await b.get(account('?action=org.matrix.account_deactivate'));
+    const done = await b.submit(confirm, { password: user.password });
+    expect(text(done.doc.querySelector('h1'))).toBe('Account deactivated');
+    await expectDeviceRefused(flow, user.id, device);
+  });
+
+  it('user:disable (the operator) leaves no approved device code redeemable either', async () => {
+    const flow = deviceFlow();
+    const user = await h.user();
+    const device = await approvedDeviceCode(flow, new TestBrowser(h.url), user.username);
+    // What the admin CLI's user:disable runs.
+    const disabled = await disableAndRevoke(h.app.get(RevocationService), (revoke) => h.app.get(UsersService).disable(user.username, revoke), 'user_disabled');
+    expect(disabled).toMatchObject({ id: user.id, endedBrowserSessions: 1 });
+    await expectDeviceRefused(flow, user.id, device);
+  });
+
+  it('deactivates in one transaction: when revoking the grants fails, the user stays enabled with the sessions as they were, and may retry', async () => {
+    const user = await h.user();
+    const b = new TestBrowser(h.url);
+    const s1 = await signInApp(b, user, 'urn:matrix:client:device:TXFAIL');
+    const fn = `test_fail_revoke_${user.id.replace(/-/g, '')}`;
+    // The revocation step fails for this user's grants only (other suites share the database).
+    await h.pool.query(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $f$
+      BEGIN IF NEW.subject = '${user.id}' AND NEW.revoked_at IS NOT NULL THEN RAISE EXCEPTION 'simulated failure'; END IF; RETURN NEW; END $f$`);
+    await h.pool.query(`CREATE TRIGGER ${fn} BEFORE UPDATE ON grants FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
+    try {
+      const confirm = await b.get(account('?action=org.matrix.account_deactivate'));
+      const failed = await b.submit(confirm, { password: user.password });
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+      expect(text(failed.doc.querySelector('h1'))).not.toBe('Account deactivated');
+    } finally {
+      await h.pool.query(`DROP TRIGGER ${fn} ON grants`);
+      await h.pool.query(`DROP FUNCTION ${fn}()`);
+    }
+    expect((await h.pool.query('SELECT disabled_at FROM users WHERE id = $1', [user.id])).rows).toEqual([{ disabled_at: null }]);
+    expect((await h.pool.query('SELECT count(*)::int AS n FROM browser_sessions WHERE user_id = $1 AND ended_at IS NULL', [user.id])).rows).toEqual([{ n: 1 }]);
+    expect((await h.pool.query('SELECT revoked_at FROM grants WHERE id = $1', [s1.grantId])).rows).toEqual([{ revoked_at: null }]);
+    expect((await h.pool.query('SELECT count(*)::int AS n FROM revocation_audit WHERE grant_id = $1', [s1.grantId])).rows).toEqual([{ n: 0 }]);
+    expect(events.some((e) => e.grantId === s1.grantId)).toBe(false);
+    expect(await introspect(s1.accessToken)).toBe(true);
+    // Still signed in: the retry deactivates everything together.
+    const confirm = await b.get(account('?action=org.matrix.account_deactivate'));
+    const done = await b.submit(confirm, { password: user.password });
+    expect(text(done.doc.querySelector('h1'))).toBe('Account deactivated');
+    await expectEndedByUser(s1, 'user_deactivated');
+    expect((await h.pool.query('SELECT disabled_at IS NOT NULL AS disabled FROM users WHERE id = $1', [user.id])).rows).toEqual([{ disabled: true }]);
+    expect((await h.pool.query('SELECT count(*)::int AS n FROM browser_sessions WHERE user_id = $1 AND ended_at IS NULL', [user.id])).rows).toEqual([{ n: 0 }]);
   });
 
   it('logout ends this browser session from the account page; the apps it signed in stay signed in', async () => {

@@ -15,7 +15,7 @@ describe('built-in login: sign-in that returns to a local page, and logout', () 
   it('signs in and sends the browser back to the local page it came from, with a new browser session', async () => {
     const user = await h.user();
     const b = new TestBrowser(h.url);
-    const page = await b.get(`${h.url}/login?return_to=${encodeURIComponent('/somewhere?x=1')}`);
+    const page = await b.get(`${h.url}/login?return_to=${encodeURIComponent('/account?x=1')}`);
     expect(page.status).toBe(200);
     expect(text(page.doc.querySelector('h1'))).toBe('Sign in');
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
@@ -28,7 +28,7 @@ describe('built-in login: sign-in that returns to a local page, and logout', () 
       body: new URLSearchParams({ ...fields, username: user.username, password: user.password }),
     });
     expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe('/somewhere?x=1');
+    expect(res.headers.get('location')).toBe('/account?x=1');
     expect(res.headers.getSetCookie().some((c) => c.startsWith('oauth_session='))).toBe(true);
     expect(await sessions(user.id)).toEqual([true]);
   });
@@ -36,10 +36,10 @@ describe('built-in login: sign-in that returns to a local page, and logout', () 
   it('sends an already signed-in browser straight back', async () => {
     const user = await h.user();
     const b = new TestBrowser(h.url);
-    await b.submit(await b.get(`${h.url}/login?return_to=/a`), { username: user.username, password: user.password });
-    const res = await fetch(`${h.url}/login?return_to=/b`, { redirect: 'manual', headers: { Cookie: b.cookieHeader() } });
+    await b.submit(await b.get(`${h.url}/login?return_to=/account?p=a`), { username: user.username, password: user.password });
+    const res = await fetch(`${h.url}/login?return_to=/account?p=b`, { redirect: 'manual', headers: { Cookie: b.cookieHeader() } });
     expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe('/b');
+    expect(res.headers.get('location')).toBe('/account?p=b');
   });
 
   it.each([
@@ -48,6 +48,12 @@ describe('built-in login: sign-in that returns to a local page, and logout', () 
     '/\\evil.example/',
     '/%2e%2e/evil',
     'evil',
+    // Local, but not a page that registered as a return target: an authorization request of an
+    // attacker's client would turn the genuine sign-in into a redirect to that client's redirect URI.
+    '/oauth2/authorize?client_id=evil-app&redirect_uri=https://evil.example/cb&response_type=code&prompt=none',
+    '/somewhere-evil',
+    '/accounting-evil',
+    '/login?return_to=/account&evil',
   ])('refuses return_to=%j with an error page, and no redirect anywhere', async (returnTo) => {
     const res = await fetch(`${h.url}/login?return_to=${encodeURIComponent(returnTo)}`, { redirect: 'manual' });
     expect(res.status).toBe(400);
@@ -58,11 +64,11 @@ describe('built-in login: sign-in that returns to a local page, and logout', () 
   it('refuses a sign-in POST whose CSRF token is missing or was made for another return page', async () => {
     const user = await h.user();
     const b = new TestBrowser(h.url);
-    const page = await b.get(`${h.url}/login?return_to=/a`);
+    const page = await b.get(`${h.url}/login?return_to=/account?p=a`);
     const csrf = page.doc.querySelector('input[name=csrf]')!.getAttribute('value')!;
-    const missing = await b.post(`${h.url}/login?return_to=/a`, { step: 'login', username: user.username, password: user.password });
+    const missing = await b.post(`${h.url}/login?return_to=/account?p=a`, { step: 'login', username: user.username, password: user.password });
     expect(missing.status).toBe(403);
-    const other = await b.post(`${h.url}/login?return_to=/b`, { step: 'login', csrf, username: user.username, password: user.password });
+    const other = await b.post(`${h.url}/login?return_to=/account?p=b`, { step: 'login', csrf, username: user.username, password: user.password });
     expect(other.status).toBe(403);
     expect(await sessions(user.id)).toEqual([]);
   });
@@ -71,7 +77,7 @@ describe('built-in login: sign-in that returns to a local page, and logout', () 
     const user = await h.user();
     const clientId = await h.client();
     const b = new TestBrowser(h.url);
-    await b.submit(await b.get(`${h.url}/login?return_to=/a`), { username: user.username, password: user.password });
+    await b.submit(await b.get(`${h.url}/login?return_to=/account?p=a`), { username: user.username, password: user.password });
     const { rows: [grant] } = await h.pool.query(`INSERT INTO grants (client_id, subject) VALUES ($1, $2) RETURNING id`, [clientId, user.id]);
     const refused = await b.post(`${h.url}/login/logout`, {});
     expect(refused.status).toBe(403);
@@ -87,5 +93,34 @@ describe('built-in login: sign-in that returns to a local page, and logout', () 
     expect(await sessions(user.id)).toEqual([false]);
     const { rows } = await h.pool.query('SELECT revoked_at FROM grants WHERE id = $1', [grant.id]);
     expect(rows).toEqual([{ revoked_at: null }]);
+  });
+
+  it('logout goes back to the sign-in of a registered page only; any other return_to ends on the signed-out page', async () => {
+    const { FormTokens } = await import('../src/login/form-tokens');
+    const { LOGOUT_FORM } = await import('../src/login/login.controller');
+    const user = await h.user();
+    const logout = async (returnTo: string) => {
+      const b = new TestBrowser(h.url);
+      await b.submit(await b.get(`${h.url}/login?return_to=/account`), { username: user.username, password: user.password });
+      const csrf = h.app.get(FormTokens).csrf(b.cookies.get('oauth_csrf')!, LOGOUT_FORM);
+      return fetch(`${h.url}/login/logout`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: b.cookieHeader() },
+        body: new URLSearchParams({ csrf, return_to: returnTo }),
+      });
+    };
+    const home = await logout('/account?action=org.matrix.sessions_list');
+    expect(home.status).toBe(303);
+    expect(home.headers.get('location')).toBe(`/login?return_to=${encodeURIComponent('/account?action=org.matrix.sessions_list')}`);
+    for (const returnTo of ['/oauth2/authorize?client_id=evil-app&redirect_uri=https://evil.example/cb&response_type=code', '/somewhere-evil']) {
+      const res = await logout(returnTo);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('location')).toBeNull();
+      const html = await res.text();
+      expect(html).toContain('Signed out');
+      expect(html).not.toContain('evil');
+    }
+    expect(await sessions(user.id)).toEqual([false, false, false]);
   });
 });

@@ -9,6 +9,7 @@ import { FormTokens } from '../login/form-tokens';
 import { LoginCookies } from '../login/login-cookies';
 import { LOGOUT_FORM } from '../login/login.controller';
 import { LOGIN_OPTIONS } from '../login/login.constants';
+import { LoginReturnTargets } from '../login/login-return-targets';
 import type { ResolvedLoginOptions } from '../login/login-options.interface';
 import { LoginPageExceptionFilter } from '../login/login-page.filter';
 import { pageHeaders } from '../login/login-pages';
@@ -25,6 +26,7 @@ const NOTICES = {
   ended_others: 'Every other session was signed out.',
   unknown_action: 'That account page does not exist here; these are your sessions.',
   unknown_session: 'That session was not found: it may have been signed out already. These are your sessions.',
+  not_deactivated: 'The account could not be deactivated; nothing was changed. These are your sessions.',
 } as const;
 type Notice = keyof typeof NOTICES;
 
@@ -63,6 +65,8 @@ export class AccountController implements OnModuleInit {
     this.login = appProvider(this.moduleRef, LoginService, 'LoginModule');
     this.browserSessions = appProvider(this.moduleRef, BrowserSessionsService, 'LoginModule');
     this.loginOptions = appProvider(this.moduleRef, LOGIN_OPTIONS, 'LoginModule');
+    // The sign-in and the logout send the browser back here, and to no page that did not register.
+    appProvider(this.moduleRef, LoginReturnTargets, 'LoginModule').allow(this.path());
   }
 
   @Get()
@@ -111,7 +115,7 @@ export class AccountController implements OnModuleInit {
         if (refused) {
           return this.page(req, res, session, (csrf) => renderDeactivate({ ...this.form(session, csrf), listHref: this.path(), error: refused.error }), refused.status);
         }
-        await this.account.deactivate(session.userId);
+        if (!(await this.account.deactivate(session.userId))) return this.list(req, res, session, 'not_deactivated');
         res.setHeader('Set-Cookie', this.cookies.setCookie(this.cookies.session, '', 0));
         return this.done(res, 200, { heading: 'Account deactivated', message: 'Every app and browser was signed out. Nobody can sign in to this account any more.' });
       }

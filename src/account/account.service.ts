@@ -5,8 +5,8 @@ import { BrowserSessionsService } from '../login/browser-sessions.service';
 import { describeClient } from '../login/client-view';
 import type { ClientView } from '../login/login-pages';
 import { matrixDeviceId, matrixDeviceScopes } from '../login/scope-labels';
-import { UsersService } from '../login/users.service';
-import { RevocationService } from '../revocation/revocation.service';
+import { DisabledUser, LocalUser, RevokeGrantsOf, UsersService } from '../login/users.service';
+import { PendingRevocations, RevocationService } from '../revocation/revocation.service';
 
 /** One live grant of a person, as the account page lists it. */
 export interface AccountSession {
@@ -147,21 +147,34 @@ export class AccountService implements OnModuleInit {
   }
 
   /**
-   * Deactivates the account: the user is disabled and their browser sessions end (one transaction, so no
-   * new grant can start), then every grant is revoked with reason `user_deactivated`. Null when there is
-   * no such (live) user.
+   * Deactivates the account: the user is disabled, their browser sessions end and every grant is revoked
+   * with reason `user_deactivated`, in one transaction (a failure leaves the account as it was); the
+   * revocation events follow its commit. Null when there is no such user.
    */
   async deactivate(userId: string): Promise<DeactivatedAccount | null> {
-    const disabled = await this.users.disableById(userId);
-    if (!disabled) return null;
-    const revoked = await this.revocation.revokeGrantsOf(userId, 'user_deactivated');
-    return { revokedGrants: revoked.length, endedBrowserSessions: disabled.endedSessions };
+    return disableAndRevoke(this.revocation, (revoke) => this.users.disableById(userId, revoke), 'user_deactivated');
   }
 
   /** The person's live browser sessions of the built-in login, newest first. */
   listBrowserSessions(userId: string, currentId?: string): Promise<AccountBrowserSession[]> {
     return this.browserSessions.listOf(userId, currentId);
   }
+}
+
+/**
+ * Disables a user through `disable` (UsersService.disable or disableById) with the revocation of all their
+ * grants for `reason` on the same transaction, then announces the revocations once it has committed. The
+ * account page's deactivation and the admin CLI's user:disable. Null when there is no such user.
+ */
+export async function disableAndRevoke(
+  revocation: RevocationService,
+  disable: (revoke: RevokeGrantsOf<PendingRevocations>) => Promise<(DisabledUser & { revoked: PendingRevocations }) | null>,
+  reason: Parameters<RevocationService['revokeGrantsOfIn']>[2],
+): Promise<(DeactivatedAccount & LocalUser) | null> {
+  const disabled = await disable((manager, subject) => revocation.revokeGrantsOfIn(manager, subject, reason));
+  if (!disabled) return null;
+  const revoked = revocation.announceRevoked(disabled.revoked);
+  return { id: disabled.id, username: disabled.username, revokedGrants: revoked.length, endedBrowserSessions: disabled.endedSessions };
 }
 
 /**

@@ -27,18 +27,30 @@ const WAITING: Partial<Record<PollOutcome, string>> = {
 };
 /** RFC 8628 §3.5: "the interval MUST be increased by 5 seconds for this and all subsequent requests". */
 const SLOW_DOWN_STEP_SECONDS = 5;
+/**
+ * True when the code's subject is a local user of the built-in login who is disabled; subjects that are not
+ * local users (a host's own login) are never refused here.
+ */
+const SUBJECT_DISABLED = `coalesce((SELECT u.disabled_at IS NOT NULL FROM users u
+    WHERE u.id = CASE WHEN device_codes.subject ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN device_codes.subject::uuid END
+    FOR SHARE), false)`;
 const INVALID_CODE = 'The device code is invalid, was issued to another client, or was already used; start again with a new device authorization request.';
 
 /**
  * `CTE` of the issuing statement: the approved, unexpired device code of this client becomes `issued`, with
  * the id of the grant the same statement creates. A conditional UPDATE: of two redemptions at once, the
  * second waits for the first's row lock, then finds the code no longer `approved`, and issues nothing.
+ * A code approved by a local user who has since been disabled (deactivated on the account page, or
+ * user:disable) becomes `denied` instead, so the poll answers `access_denied` and no grant starts. The
+ * user's row is read FOR SHARE: a disabling transaction under way is waited for (and its result seen), and
+ * one that starts later waits for this statement, so its revocation of every grant sees the new one.
  */
 const REDEEM = `d AS (
-  UPDATE device_codes SET status = 'issued', grant_id = gen_random_uuid(), last_polled_at = now()
+  UPDATE device_codes SET status = CASE WHEN ${SUBJECT_DISABLED} THEN 'denied' ELSE 'issued' END,
+    grant_id = CASE WHEN ${SUBJECT_DISABLED} THEN NULL ELSE gen_random_uuid() END, last_polled_at = now()
   WHERE device_code_hash = $1 AND client_id = $2 AND status = 'approved' AND expires_at > now()
-  RETURNING grant_id, client_id, subject, scope)`;
-const GRANT = `INSERT INTO grants (id, client_id, subject, scope) SELECT grant_id, client_id, subject, scope FROM d RETURNING id, scope`;
+  RETURNING grant_id, client_id, subject, scope, status)`;
+const GRANT = `INSERT INTO grants (id, client_id, subject, scope) SELECT grant_id, client_id, subject, scope FROM d WHERE status = 'issued' RETURNING id, scope`;
 
 /**
  * RFC 8628 §3.4-3.5: the device polls with its device code. An approved code becomes a new grant (the

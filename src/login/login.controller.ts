@@ -9,6 +9,7 @@ import type { ResolvedLoginOptions } from './login-options.interface';
 import { ErrorView, pageHeaders, PageView, renderPage } from './login-pages';
 import { LoginCookies } from './login-cookies';
 import { localReturnPath } from './local-return';
+import { LoginReturnTargets } from './login-return-targets';
 import { LoginPageExceptionFilter } from './login-page.filter';
 import { LoginOutcome, LoginService, REQUEST_GONE } from './login.service';
 
@@ -38,6 +39,7 @@ export class LoginController {
     protected readonly cookies: LoginCookies,
     @Inject(LOGIN_OPTIONS) protected readonly options: ResolvedLoginOptions,
     @Inject(OAUTH_CORE_OPTIONS) core: ResolvedOAuthCoreOptions,
+    protected readonly returnTargets: LoginReturnTargets,
   ) {
     this.issuerPath = new URL(core.issuer).pathname.replace(/\/+$/, '');
   }
@@ -99,7 +101,7 @@ export class LoginController {
     if (!this.tokens.checkCsrf(this.cookies.read(req, this.cookies.csrf), LOGOUT_FORM, form.csrf)) {
       return this.send(req, res, { kind: 'error', status: 403, view: FORM_EXPIRED });
     }
-    const returnTo = localReturnPath(form.return_to, this.issuerPath);
+    const returnTo = this.returnPath(form.return_to);
     this.send(req, res, await this.login.logout(this.cookies.read(req, this.cookies.session), returnTo && this.signInUrl(returnTo)));
   }
 
@@ -162,14 +164,20 @@ export class LoginController {
     }
   }
 
-  /** Exactly one `request` parameter of a plausible shape, or else exactly one `return_to` naming a local page. */
+  /** Exactly one `request` parameter of a plausible shape, or else exactly one `return_to` naming a registered local page. */
   private target(req: Request): Target | undefined {
     const params = new URL(req.originalUrl, 'http://x').searchParams;
     const ids = params.getAll('request');
     if (ids.length > 0) return ids.length === 1 && REQUEST_ID.test(ids[0]) ? { requestId: ids[0] } : undefined;
     const returns = params.getAll('return_to');
-    const returnTo = returns.length === 1 ? localReturnPath(returns[0], this.issuerPath) : undefined;
+    const returnTo = returns.length === 1 ? this.returnPath(returns[0]) : undefined;
     return returnTo ? { returnTo } : undefined;
+  }
+
+  /** A local path under the issuer (localReturnPath) of a page registered in LoginReturnTargets, or undefined. */
+  private returnPath(value: string | undefined): string | undefined {
+    const path = localReturnPath(value, this.issuerPath);
+    return path !== undefined && this.returnTargets.allows(path) ? path : undefined;
   }
 }
 

@@ -11,6 +11,7 @@ import { LOGIN_FAILURE_LIMITER, LOGIN_OPTIONS } from './login.constants';
 import { LOGIN_ASYNC_OPTIONS_TYPE, LOGIN_MODULE_OPTIONS, LoginConfigurableModule } from './login.module-definition';
 import { LoginMetadataContributor } from './login-metadata.contributor';
 import type { LoginModuleOptions, ResolvedLoginOptions } from './login-options.interface';
+import { LoginReturnTargets } from './login-return-targets';
 import { LoginService } from './login.service';
 import { LoginThrottle } from './login-throttle';
 import { UsersService } from './users.service';
@@ -49,9 +50,10 @@ export function resolveLoginOptions(options: LoginModuleOptions = {}): ResolvedL
     BrowserSessionsService,
     ConsentsService,
     LoginService,
+    LoginReturnTargets,
     LoginMetadataContributor,
   ],
-  exports: [LOGIN_OPTIONS, FormTokens, LoginCookies, UsersService, BrowserSessionsService, ConsentsService, LoginService],
+  exports: [LOGIN_OPTIONS, FormTokens, LoginCookies, UsersService, BrowserSessionsService, ConsentsService, LoginService, LoginReturnTargets],
 })
 export class LoginModule extends LoginConfigurableModule implements NestModule {
   constructor(@Inject(LOGIN_OPTIONS) private readonly options: ResolvedLoginOptions) {

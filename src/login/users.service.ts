@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword, verifyPassword } from './password-hash';
 
 /** Local usernames: lower case, as Matrix localparts are (letters, digits and `._=-`), 1 to 64 characters. */
@@ -24,6 +24,9 @@ export interface DisabledUser extends LocalUser {
   /** Browser sessions this call ended. */
   endedSessions: number;
 }
+
+/** Revokes every grant of `subject` on the disabling transaction `manager` (see UsersService.disable). */
+export type RevokeGrantsOf<T> = (manager: EntityManager, subject: string) => Promise<T>;
 
 /** Usernames are compared in lower case; surrounding spaces (a phone keyboard's) are not part of one. */
 export function normalizeUsername(username: string): string {
@@ -76,31 +79,26 @@ export class UsersService {
   }
 
   /**
-   * Disables a user and ends their browser sessions (one transaction), then revokes every live grant whose
-   * subject they are through `revokeGrant` (the revocation service: audit row and event per grant). Null
-   * when there is no such user. Disabling first means no new grant can start for them meanwhile.
+   * Disables a user, ends their browser sessions and runs `revokeGrants` (the revocation service's
+   * `revokeGrantsOfIn`: every grant whose subject they are) on the same transaction, so either all of it
+   * happens or none: a failure leaves the user enabled, able to sign in and try again, never disabled with
+   * live grants. Their approved device codes can no longer be redeemed once this commits (the device grant
+   * refuses a disabled user). Null when there is no such user. An already disabled user matches too (their
+   * first `disabled_at` stays): disabling again ends and revokes whatever is still live.
    */
-  async disable(username: string, revokeGrant: (grantId: string) => Promise<boolean>): Promise<(DisabledUser & { revokedGrants: number }) | null> {
-    const disabled = await this.disableWhere('username', normalizeUsername(username));
-    if (!disabled) return null;
-    const grants: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM grants WHERE subject = $1 AND revoked_at IS NULL`, [disabled.id]);
-    let revokedGrants = 0;
-    for (const g of grants) if (await revokeGrant(g.id)) revokedGrants++;
-    return { ...disabled, revokedGrants };
+  disable<T>(username: string, revokeGrants: RevokeGrantsOf<T>): Promise<(DisabledUser & { revoked: T }) | null> {
+    return this.disableWhere('username', normalizeUsername(username), revokeGrants);
   }
 
-  /**
-   * Disables a live user by id and ends their browser sessions, in one transaction; their grants are the
-   * caller's to revoke (the account page's deactivation does it in one statement). Null when there is no
-   * such live user.
-   */
-  disableById(id: string): Promise<DisabledUser | null> {
-    return this.disableWhere('id', id);
+  /** `disable` by user id (the account page's deactivation). */
+  disableById<T>(id: string, revokeGrants: RevokeGrantsOf<T>): Promise<(DisabledUser & { revoked: T }) | null> {
+    return this.disableWhere('id', id, revokeGrants);
   }
 
-  private disableWhere(column: 'username' | 'id', value: string): Promise<DisabledUser | null> {
+  private disableWhere<T>(column: 'username' | 'id', value: string, revokeGrants: RevokeGrantsOf<T>): Promise<(DisabledUser & { revoked: T }) | null> {
     return this.dataSource.transaction(async (m) => {
-      // As SELECTs: TypeORM answers a bare UPDATE … RETURNING with [rows, count].
+      // As SELECTs: TypeORM answers a bare UPDATE … RETURNING with [rows, count]. The row lock it takes
+      // also makes a concurrent device-code redemption for this user wait, then see them disabled.
       const users: LocalUser[] = await m.query(
         `WITH u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE ${column === 'id' ? 'id = $1::uuid' : 'username = $1'} RETURNING id, username) SELECT * FROM u`,
         [value],
@@ -110,7 +108,8 @@ export class UsersService {
         `WITH s AS (UPDATE browser_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL RETURNING 1) SELECT count(*)::int AS n FROM s`,
         [users[0].id],
       );
-      return { ...users[0], endedSessions: n };
+      const revoked = await revokeGrants(m, users[0].id);
+      return { ...users[0], endedSessions: n, revoked };
     });
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
@@ -20,6 +20,11 @@ export type RevocationOutcome = 'revoked' | 'already_revoked' | 'not_found' | 'f
 
 interface RevokeRow extends RevokedGrantRow {
   outcome: RevocationOutcome;
+}
+
+/** Revocations made inside a transaction that has not committed yet: their events wait (announceRevoked). */
+export interface PendingRevocations {
+  readonly rows: readonly RevokeRow[];
 }
 
 const COLUMNS = 'outcome, grant_id, client_id, subject, scope, reason, revoked_at';
@@ -81,13 +86,27 @@ export class RevocationService {
    * so two such calls cannot deadlock. Answers the ids this call revoked.
    */
   async revokeGrantsOf(subject: string, reason: RevocationReason, except: readonly string[] = []): Promise<string[]> {
-    const rows: RevokeRow[] = await this.dataSource.query(
+    return this.announceRevoked(await this.revokeGrantsOfIn(this.dataSource.manager, subject, reason, except));
+  }
+
+  /**
+   * The statement of `revokeGrantsOf` on the caller's transaction (`manager`), without the events: the
+   * caller passes the answer to `announceRevoked` once that transaction has committed, and drops it when
+   * the transaction rolled back (nothing was revoked then).
+   */
+  async revokeGrantsOfIn(manager: EntityManager, subject: string, reason: RevocationReason, except: readonly string[] = []): Promise<PendingRevocations> {
+    const rows: RevokeRow[] = await manager.query(
       `SELECT r.${COLUMNS.split(', ').join(', r.')}
          FROM (SELECT id FROM grants WHERE subject = $1 AND revoked_at IS NULL AND id <> ALL ($2::uuid[]) ORDER BY id) g,
               LATERAL oauth_revoke_grant(g.id, NULL, NULL, $3) r`,
       [subject, except, reason],
     );
-    return rows.filter((row) => this.announce(row, null, null) === 'revoked').map((row) => row.grant_id!);
+    return { rows };
+  }
+
+  /** Emits the events of committed revocations (from `revokeGrantsOfIn`); answers the ids revoked. */
+  announceRevoked(pending: PendingRevocations): string[] {
+    return pending.rows.filter((row) => this.announce(row, null, null) === 'revoked').map((row) => row.grant_id!);
   }
 
   /** Listeners hear of a revocation once it has committed (the statement above). */

@@ -19,6 +19,7 @@ import { RevocationService } from '../../revocation/revocation.service';
 import { TokenCleanupService } from '../../grants/token-cleanup.service';
 import { TokenIssueError, TokensService } from '../../grants/tokens.service';
 import { AppModule } from '../app.module';
+import { disableAndRevoke } from '../../account/account.service';
 import { UserInputError, UsersService } from '../../login/users.service';
 
 /** A mistake in what the operator typed: told on stderr, exit code 2. */
@@ -142,10 +143,11 @@ const COMMANDS: Record<string, Command> = {
     flags: ['username'],
     required: ['username'],
     async run({ users, revocation }, f) {
-      // Every live grant of the user is revoked through the revocation service: audit row and event each.
-      const disabled = await users.disable(f.username!, (grantId) => revocation.revokeGrant(grantId, 'user_disabled'));
+      // One transaction: the user, their browser sessions and every live grant (audit row each; the
+      // events once it has committed), as the account page's deactivation.
+      const disabled = await disableAndRevoke(revocation, (revoke) => users.disable(f.username!, revoke), 'user_disabled');
       if (!disabled) throw new UserInputError(`There is no user ${JSON.stringify(f.username)}.`);
-      return { subject: disabled.id, username: disabled.username, disabled: true, revoked_grants: disabled.revokedGrants, ended_sessions: disabled.endedSessions };
+      return { subject: disabled.id, username: disabled.username, disabled: true, revoked_grants: disabled.revokedGrants, ended_sessions: disabled.endedBrowserSessions };
     },
   },
   'tokens:cleanup': {
