@@ -416,6 +416,9 @@ describe('discovery: a strict RFC 8414 client (oauth4webapi) against the host ap
           expect.arrayContaining(['org.matrix.sessions_list', 'org.matrix.session_view', 'org.matrix.session_end', 'org.matrix.account_deactivate']),
         );
         expect(as.account_management_actions_supported).not.toContain('org.matrix.profile');
+        // The device authorization grant (RFC 8628 §4): its endpoint and grant type.
+        expect(as.device_authorization_endpoint).toBe(`${issuer}/oauth2/device`);
+        expect(as.grant_types_supported).toContain('urn:ietf:params:oauth:grant-type:device_code');
         // RFC 8414 §3.1, as the client builds it: the well-known segment between host and path.
         expect(via.requested).toEqual([`https://auth.example.com${WELL_KNOWN}${issuerUrl.pathname === '/' ? '' : issuerUrl.pathname}`]);
       } finally {
