@@ -40,7 +40,9 @@
 // BENCH_CONNECTIONS, BENCH_POOL_SIZE, BENCH_GRANTS, BENCH_RATE_GUESS (req/s assumed before any phase ran:
 // 3000), BENCH_TOPUP_MIN (fewest grants per top-up), BENCH_SCALE_GRANTS (list), BENCH_SCALE_WARMUP /
 // BENCH_SCALE_REQUESTS, BENCH_RETRY_NOISY=0|1, BENCH_ROUNDS, BENCH_SKIP_BUILD=1, BENCH_AUTH_FAILURE_STORE
-// (memory|postgres|redis: the module's AUTH_FAILURE_STORE; unset: the host's default, postgres here).
+// (memory|postgres|redis: the module's AUTH_FAILURE_STORE; unset: the host's default, postgres here),
+// BENCH_NOTIFY_TRIGGERS=0 (an experiment: the notification triggers disabled in the bench database, to measure
+// what the invalidation and outbox notifications cost; never a reference run).
 // `node bench/run.mjs --cleanup` drops bench databases an interrupted run left behind.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,6 +89,7 @@ const settings = {
   // DATABASE_URL is postgres (two statements per authenticated request on the auth_failure_windows rows of
   // the one client and address the bench uses); memory keeps them in the process.
   auth_failure_store: env.BENCH_AUTH_FAILURE_STORE || null,
+  notify_triggers: env.BENCH_NOTIFY_TRIGGERS !== '0',
 };
 // Issue 14's targets for revoke_live with the client cache, reported as met or not, never asserted.
 const TARGETS = { module_vs_floor: 0.85, module_vs_peer: 1.2 };

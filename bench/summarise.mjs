@@ -60,8 +60,11 @@ out(
   ...('auth_failure_store' in s
     ? [
         `- the module's brute-force counters (\`AUTH_FAILURE_STORE\`): ${s.auth_failure_store ? `\`${s.auth_failure_store}\` (set by \`BENCH_AUTH_FAILURE_STORE\`)` : "the host's default, `postgres` with `DATABASE_URL`"}; ` +
-          'every authenticated request of the bench comes from one client id and one address, so with `postgres` they all update the same rows',
+          'every authenticated request of the bench comes from one client id and one address (a clean pair: each process asks the store about it once a second)',
       ]
+    : []),
+  ...(s.notify_triggers === false
+    ? ['- **the notification triggers were disabled (`BENCH_NOTIFY_TRIGGERS=0`): an experiment, not a reference run; the caches were never evicted**']
     : []),
   ...(r.top_ups
     ? [

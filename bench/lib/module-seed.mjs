@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { withClient } from './databases.mjs';
 import { runNode } from './processes.mjs';
 
 const require = createRequire(import.meta.url);
@@ -22,6 +23,15 @@ export async function prepareModuleDatabase(root, url, clientId) {
   const env = { DATABASE_URL: url, LOG_LEVEL: 'warn' };
   await runNode(root, [path.join(root, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', 'dist/src/host/data-source.js'], env);
   const out = await runNode(root, ['dist/src/host/cli/admin.js', 'client:create', '--id', clientId, '--auth-method', 'client_secret_basic', '--name', 'bench'], env);
+  // BENCH_NOTIFY_TRIGGERS=0: an experiment, not the product: the invalidation and outbox notifications off, to
+  // measure what they cost every server on the database (the caches are then never evicted: no correctness).
+  if (process.env.BENCH_NOTIFY_TRIGGERS === '0') {
+    await withClient(url, (c) =>
+      c.query(`ALTER TABLE grants DISABLE TRIGGER grants_revoked_notify;
+               ALTER TABLE access_tokens DISABLE TRIGGER access_tokens_revoked_notify;
+               ALTER TABLE revocation_audit DISABLE TRIGGER revocation_audit_notify`),
+    );
+  }
   const created = JSON.parse(out);
   if (!created.client_secret) throw new Error(`client:create printed no secret: ${out}`);
   return created.client_secret;
