@@ -18,7 +18,7 @@ describe('the server process', () => {
     expect(await health.json()).toEqual({ status: 'ok', revocation_events: { failed_deliveries: 0 } });
     server.child.kill('SIGTERM');
     expect(await exitOf(server.child)).toBe(0);
-  });
+  }, 120_000);
 
   it('lets the admin CLI join the running embedded database, and keeps the data across a restart', async () => {
     const dir = tempDataDir();
@@ -46,7 +46,8 @@ describe('the server process', () => {
       server.child.kill('SIGTERM');
       await exitOf(server.child);
     }
-  });
+    // A fresh embedded directory: the first process runs every migration on PGlite first (slow under load).
+  }, 120_000);
 
   it('exits non-zero with one line naming DATABASE_URL when PostgreSQL is unreachable, and no credential of the URL in it', async () => {
     const url = 'postgres://app:s3cret@127.0.0.1:9/db?password=Sekrit123&sslpassword=KeyPass99&sslmode=disable';
