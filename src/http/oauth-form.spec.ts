@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { Request } from 'express';
 import { bufferOAuthBody, OAUTH_FORM_LIMIT_BYTES, readOAuthForm } from './oauth-form';
 import { OAuthException } from './oauth.exception';
+import { refusal } from '../../test/support/oauth-refusal';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -20,16 +21,6 @@ async function formOf(raw: string | Buffer, headers: Record<string, string> = {}
   await buffered;
   return { ...readOAuthForm(req) };
 }
-
-const refusal = async (p: Promise<unknown> | (() => unknown)): Promise<string> => {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    if (err instanceof OAuthException) return `${err.getStatus()} ${err.error}: ${err.description}`;
-    throw err;
-  }
-  return 'accepted';
-};
 
 describe('OAuth form reading (RFC 6749 §3.2, §2.3.1)', () => {
   it('reads a raw form body, dropping empty values as absent', async () => {

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { readOAuthJson } from './oauth-json';
 import { OAuthException } from './oauth.exception';
 import { bufferOAuthBody, OAUTH_BODY_LIMIT_BYTES } from './request-body';
+import { refusal } from '../../test/support/oauth-refusal';
 
 function fakeRequest(init: { headers?: Record<string, string>; body?: unknown; parsed?: boolean } = {}): Request {
   const stream = new PassThrough() as unknown as Request & Record<string, unknown>;
@@ -17,16 +18,6 @@ async function jsonOf(raw: string, headers: Record<string, string> = {}): Promis
   await buffered;
   return readOAuthJson(req, 'invalid_client_metadata');
 }
-
-const refusal = async (p: Promise<unknown> | (() => unknown)): Promise<string> => {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    if (err instanceof OAuthException) return `${err.getStatus()} ${err.error}: ${err.description}`;
-    throw err;
-  }
-  return 'accepted';
-};
 
 describe('OAuth JSON reading (RFC 7591 §3.1)', () => {
   it('reads one JSON object from the raw body, with a charset parameter or without', async () => {

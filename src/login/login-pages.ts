@@ -56,14 +56,17 @@ const LAYOUT = `<!doctype html>
 </html>
 `;
 
+/** The username field of the sign-in and sign-up forms. */
+const USERNAME_FIELD = `<label for="username">Username</label>
+<input id="username" name="username" value="{{username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required>`;
+
 const LOGIN = `<h1>Sign in</h1>
 {{#if clientName}}<p>to continue to <strong>{{clientName}}</strong></p>{{/if}}
 {{#if error}}<p class="error" role="alert">{{error}}</p>{{/if}}
 <form method="post" action="{{action}}">
 <input type="hidden" name="csrf" value="{{csrf}}">
 <input type="hidden" name="step" value="login">
-<label for="username">Username</label>
-<input id="username" name="username" value="{{username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required>
+${USERNAME_FIELD}
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
@@ -77,8 +80,7 @@ const SIGNUP = `<h1>Create an account</h1>
 <form method="post" action="{{action}}">
 <input type="hidden" name="csrf" value="{{csrf}}">
 <input type="hidden" name="step" value="signup">
-<label for="username">Username</label>
-<input id="username" name="username" value="{{username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required>
+${USERNAME_FIELD}
 <label for="password">Password (at least {{minLength}} characters)</label>
 <input id="password" name="password" type="password" autocomplete="new-password" minlength="{{minLength}}" required>
 <label for="confirm">Password again</label>

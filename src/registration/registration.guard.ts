@@ -1,11 +1,12 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { CLIENT_AUTH_OPTIONS, ClientAuthOptions } from '../clients/client-auth-options';
 import { OAuthException } from '../http/oauth.exception';
 import { REGISTRATION_OPTIONS } from './registration.constants';
 import type { ResolvedRegistrationOptions } from './registration-options.interface';
 import { RegistrationRateLimiter } from './registration-rate-limiter';
+import { hashToken } from '../grants/token-format';
 
 /**
  * Who may register: the per-address rate limit first (429 slow_down with Retry-After), then the initial
@@ -41,7 +42,7 @@ export class RegistrationGuard implements CanActivate {
           'WWW-Authenticate': `Bearer ${this.realm}`,
         });
       }
-      const presented = createHash('sha256').update(match[1], 'utf8').digest();
+      const presented = hashToken(match[1]);
       if (!timingSafeEqual(presented, expected)) {
         throw new OAuthException('invalid_token', 'The initial access token is not valid.', 401, {
           'WWW-Authenticate': `Bearer ${this.realm}, error="invalid_token"`,

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { defineOAuthEndpointModule } from '../http/oauth-endpoint.module-builder';
 import { RegisteredClientCleanupScheduler } from './registered-client-cleanup.scheduler';
@@ -9,6 +8,7 @@ import { RegistrationGuard } from './registration.guard';
 import type { RegistrationModuleOptions, ResolvedRegistrationOptions } from './registration-options.interface';
 import { RegistrationRateLimiter } from './registration-rate-limiter';
 import { RegistrationService } from './registration.service';
+import { hashToken } from '../grants/token-format';
 
 const definition = defineOAuthEndpointModule<RegistrationModuleOptions, ResolvedRegistrationOptions>({
   name: 'Registration',
@@ -20,7 +20,7 @@ const definition = defineOAuthEndpointModule<RegistrationModuleOptions, Resolved
   resolve: (options) => ({
     confidentialClients: options.confidentialClients ?? false,
     // Only a digest is kept, compared in constant time (see RegistrationGuard).
-    initialAccessTokenHash: options.initialAccessToken ? createHash('sha256').update(options.initialAccessToken, 'utf8').digest() : null,
+    initialAccessTokenHash: options.initialAccessToken ? hashToken(options.initialAccessToken) : null,
     rateLimit: { perAddress: options.rateLimit?.perAddress ?? 10, windowSeconds: options.rateLimit?.windowSeconds ?? 3600 },
     unusedClientDays: options.unusedClientDays ?? 30,
   }),
