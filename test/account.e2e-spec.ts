@@ -384,6 +384,9 @@ describe('account page: sessions, sign-out, deactivation, logout', () => {
     const done = await b.submit(confirm, { password: user.password });
     expect(text(done.doc.querySelector('h1'))).toBe('Account deactivated');
     await expectEndedByUser(s1, 'user_deactivated');
+    // Exactly one event for the grant: the rolled-back attempt announced nothing, however late.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(events.filter((e) => e.grantId === s1.grantId)).toEqual([expect.objectContaining({ reason: 'user_deactivated' })]);
     expect((await h.pool.query('SELECT disabled_at IS NOT NULL AS disabled FROM users WHERE id = $1', [user.id])).rows).toEqual([{ disabled: true }]);
     expect((await h.pool.query('SELECT count(*)::int AS n FROM browser_sessions WHERE user_id = $1 AND ended_at IS NULL', [user.id])).rows).toEqual([{ n: 0 }]);
   });

@@ -187,12 +187,12 @@ export class AccountController implements OnModuleInit {
   /** Sends a page with the login pages' headers; `render` gets the CSRF token of this browser session's forms. */
   private page(req: Request, res: Response, session: BrowserSession, render: (csrf: string) => string, status = 200, csrfCookie = this.cookies.csrfValue(req)): void {
     if (csrfCookie.setCookie) res.setHeader('Set-Cookie', csrfCookie.setCookie);
-    for (const [name, value] of Object.entries(pageHeaders())) res.setHeader(name, value);
+    res.set(pageHeaders());
     res.status(status).send(render(this.tokens.csrf(csrfCookie.value, this.formPurpose(session))));
   }
 
   private done(res: Response, status: number, view: { heading: string; message: string }): void {
-    for (const [name, value] of Object.entries(pageHeaders())) res.setHeader(name, value);
+    res.set(pageHeaders());
     res.status(status).send(renderDone(view));
   }
 

@@ -111,14 +111,14 @@ export class AuthFailureLimiter implements OnModuleDestroy {
   async begin(clientId: string, address: string | undefined): Promise<AuthAttempt> {
     if (!this.active || !CLIENT_ID_PATTERN.test(clientId)) return UNCOUNTED;
     const from = address ?? '';
-    // Only the keys a limit reads: the (client id, address) key always (its failures and successes decide).
-    const hit = this.limits.perAddress > 0 ? [limiterKey('p', clientId, from), limiterKey('a', from)] : [limiterKey('p', clientId, from)];
-    const read = this.limits.perClient > 0 ? [limiterKey('c', clientId)] : [];
-    const trustedUntil = this.clean.get(hit[0]);
+    const pair = limiterKey('p', clientId, from);
+    const trustedUntil = this.clean.get(pair);
     if (trustedUntil !== undefined) {
-      if (trustedUntil > Date.now()) return this.trusted(hit, read);
-      this.clean.delete(hit[0]);
+      // A clean pair's success needs no other key: they are hashed only if it fails.
+      if (trustedUntil > Date.now()) return this.trusted(pair, () => this.keys(pair, clientId, from));
+      this.clean.delete(pair);
     }
+    const { hit, read } = this.keys(pair, clientId, from);
     for (let wait = FIRST_WAIT_MS; ; wait *= 2) {
       const state = await this.store.begin(hit, read, this.windowMs);
       const verdict = this.decide(state.hit[0], state.hit[1] ?? EMPTY_WINDOW, state.read[0] ?? EMPTY_WINDOW);
@@ -184,8 +184,16 @@ export class AuthFailureLimiter implements OnModuleDestroy {
     };
   }
 
+  /** Only the keys a limit reads: the (client id, address) key always (its failures and successes decide). */
+  private keys(pair: string, clientId: string, from: string): { hit: string[]; read: string[] } {
+    return {
+      hit: this.limits.perAddress > 0 ? [pair, limiterKey('a', from)] : [pair],
+      read: this.limits.perClient > 0 ? [limiterKey('c', clientId)] : [],
+    };
+  }
+
   /** An attempt of a clean pair: nothing reserved; only a failure reaches the store (counted on every key). */
-  private trusted(hit: string[], read: string[]): AuthAttempt {
+  private trusted(pair: string, keys: () => { hit: string[]; read: string[] }): AuthAttempt {
     let ended = false;
     return {
       retryAfterSeconds: 0,
@@ -193,7 +201,8 @@ export class AuthFailureLimiter implements OnModuleDestroy {
         if (ended || outcome !== 'failure') return;
         ended = true;
         // Synchronously, before the failure is answered: the pair's next attempt is reserved again.
-        this.failed(hit[0]);
+        this.failed(pair);
+        const { hit, read } = keys();
         await this.record([], 'failure', [...hit, ...read]);
       },
     };

@@ -46,7 +46,7 @@ export class DeviceVerificationController {
     const query = new URL(req.originalUrl, 'http://x').searchParams;
     const result = query.get('result');
     if (result === 'approved' || result === 'denied') {
-      for (const [name, value] of Object.entries(pageHeaders())) res.setHeader(name, value);
+      res.set(pageHeaders());
       res.status(200).send(renderResultPage(result));
       return;
     }
@@ -59,7 +59,7 @@ export class DeviceVerificationController {
     const form = readOAuthForm(req);
     // Before anything else: a form not made by this server for this browser is refused.
     if (!this.tokens.checkCsrf(readCookie(req, this.csrfCookie), CSRF_PURPOSE, form.csrf)) {
-      for (const [name, value] of Object.entries(pageHeaders())) res.setHeader(name, value);
+      res.set(pageHeaders());
       res.status(403).send(renderInLayout('Please try again', '<h1>Please try again</h1><p>This form expired or did not come from this page. Go back, reload the page and submit it again.</p>'));
       return;
     }
@@ -83,7 +83,7 @@ export class DeviceVerificationController {
       res.setHeader('Set-Cookie', pageCookie(this.csrfCookie, cookie, this.secure));
     }
     // The form's 303 goes to the login step: form-action must allow it when the login is another server's.
-    for (const [name, value] of Object.entries(pageHeaders(this.devices.loginTarget()))) res.setHeader(name, value);
+    res.set(pageHeaders(this.devices.loginTarget()));
     res.status(status).send(renderEnterCodePage({ action: this.action, csrf: this.tokens.csrf(cookie, CSRF_PURPOSE), userCode, error }));
   }
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { GrantActivity } from './grant-activity.service';
 
@@ -26,9 +27,21 @@ describe('GrantActivity', () => {
     expect(queries).toHaveLength(4);
   });
 
-  it('never rejects when the write fails', async () => {
+  it('never rejects when the write fails: no unhandled rejection, the failure logged at debug level', async () => {
     const dataSource = { query: () => Promise.reject(new Error('connection lost')) } as unknown as DataSource;
-    expect(() => new GrantActivity(dataSource).checked('g1')).not.toThrow();
-    await new Promise((resolve) => setImmediate(resolve));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    const debug = jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    try {
+      const activity = new GrantActivity(dataSource);
+      activity.checked('g1');
+      activity.touch('g2');
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(debug.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/g1 not recorded: connection lost/), expect.stringMatching(/g2 not recorded: connection lost/)]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

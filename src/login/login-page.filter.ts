@@ -28,7 +28,7 @@ export class LoginPageExceptionFilter implements ExceptionFilter {
     } else {
       this.logger.error(`Unexpected error on the login pages: ${(exception as Error)?.stack ?? String(exception)}`);
     }
-    for (const [name, value] of Object.entries(pageHeaders())) res.setHeader(name, value);
+    res.set(pageHeaders());
     res.status(status).send(renderPage({ page: 'error', view }));
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import Handlebars from 'handlebars';
 import type { ScopeLabel } from './scope-labels';
+import { HTML_PAGE_HEADERS } from '../http/html-page';
 
 /**
  * The built-in login's pages: Handlebars templates, which escape every `{{value}}` by default; only the
@@ -202,20 +203,21 @@ export function pageTemplate<T>(source: string): (view: T) => string {
  * server only, plus the client's redirect target: browsers apply form-action to the redirect that follows a
  * form (the Allow button's 303 to the client).
  */
-export function pageHeaders(redirectUri?: string): Record<string, string> {
-  const formTargets = ["'self'"];
+export function pageHeaders(redirectUri?: string): Readonly<Record<string, string>> {
   const target = redirectUri ? formActionSource(redirectUri) : undefined;
-  if (target) formTargets.push(target);
-  return {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Security-Policy': `default-src 'none'; style-src ${STYLE_HASH}; img-src https:; form-action ${formTargets.join(' ')}; frame-ancestors 'none'; base-uri 'none'`,
-    'X-Frame-Options': 'DENY',
-    'Cache-Control': 'no-store',
-    Pragma: 'no-cache',
-    'Referrer-Policy': 'no-referrer',
-    'X-Content-Type-Options': 'nosniff',
-  };
+  return target ? withFormTargets(`'self' ${target}`) : SELF_ONLY_PAGE_HEADERS;
 }
+
+/** The shared page headers, with this pages' own policy (their one stylesheet by hash) and form targets. */
+function withFormTargets(formTargets: string): Readonly<Record<string, string>> {
+  return Object.freeze({
+    ...HTML_PAGE_HEADERS,
+    'Content-Security-Policy': `default-src 'none'; style-src ${STYLE_HASH}; img-src https:; form-action ${formTargets}; frame-ancestors 'none'; base-uri 'none'`,
+  });
+}
+
+/** Built once: the headers of a page whose forms post to this server only (every page but consent). */
+const SELF_ONLY_PAGE_HEADERS = withFormTargets("'self'");
 
 /** The CSP source that allows a redirect URI: its origin (http, https) or its private-use scheme (`com.example.app:`). */
 export function formActionSource(uri: string): string | undefined {

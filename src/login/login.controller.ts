@@ -131,8 +131,7 @@ export class LoginController {
     const csrf = this.cookies.csrfValue(req);
     if (csrf.setCookie) cookies.push(csrf.setCookie);
     const page = this.page(outcome, csrf.value, req.headers['accept-language']);
-    const headers = pageHeaders(outcome.kind === 'login' || outcome.kind === 'signup' || outcome.kind === 'consent' ? outcome.pending.redirectUri : undefined);
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.set(pageHeaders(outcome.kind === 'login' || outcome.kind === 'signup' || outcome.kind === 'consent' ? outcome.pending.redirectUri : undefined));
     if (cookies.length) res.setHeader('Set-Cookie', cookies);
     if ('retryAfterSeconds' in outcome && outcome.retryAfterSeconds) res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
     const status = outcome.kind === 'consent' ? 200 : outcome.status;
