@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Request } from 'express';
-import { bufferOAuthBody, OAUTH_FORM_LIMIT_BYTES, readOAuthForm } from './oauth-form';
+import { readOAuthForm } from './oauth-form';
+import { bufferOAuthBody, OAUTH_BODY_LIMIT_BYTES as OAUTH_FORM_LIMIT_BYTES } from './request-body';
 import { OAuthException } from './oauth.exception';
 import { refusal } from '../../test/support/oauth-refusal';
 

@@ -1,12 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { OAuthException } from './oauth.exception';
-import { bufferOAuthBody, declaredTooLarge, hasMediaType, OAUTH_BODY_LIMIT_BYTES, rawOAuthBody } from './request-body';
-
-export { bufferOAuthBody };
-
-/** RFC 6749 does not bound request bodies; every legitimate OAuth form fits in far less than this. */
-export const OAUTH_FORM_LIMIT_BYTES = OAUTH_BODY_LIMIT_BYTES;
+import { declaredTooLarge, hasMediaType, OAUTH_BODY_LIMIT_BYTES, rawOAuthBody } from './request-body';
 
 /** Parameters that carry tokens or credentials: never accepted in the URL (RFC 6749 §2.3.1, RFC 6750 §2.3). */
 const URI_FORBIDDEN = ['token', 'token_type_hint', 'client_id', 'client_secret', 'refresh_token', 'access_token', 'code', 'code_verifier', 'password', 'assertion'];
@@ -19,7 +14,7 @@ type FormRequest = Request & { [FORM_STATE]?: Readonly<Record<string, string>> }
 export type OAuthFormParams = Readonly<Record<string, string>>;
 
 function tooLarge(): OAuthException {
-  return OAuthException.invalidRequest(`The request body is larger than ${OAUTH_FORM_LIMIT_BYTES} bytes.`, 413, { Connection: 'close' });
+  return OAuthException.invalidRequest(`The request body is larger than ${OAUTH_BODY_LIMIT_BYTES} bytes.`, 413, { Connection: 'close' });
 }
 
 /**
@@ -64,7 +59,7 @@ function fromRaw(raw: string): OAuthFormParams {
 function fromParsed(body: unknown): OAuthFormParams {
   const params: Record<string, string> = Object.create(null);
   // A chunked body has no Content-Length: bound what the host's parser produced instead.
-  if (JSON.stringify(body ?? {}).length > OAUTH_FORM_LIMIT_BYTES) throw tooLarge();
+  if (JSON.stringify(body ?? {}).length > OAUTH_BODY_LIMIT_BYTES) throw tooLarge();
   if (body && typeof body === 'object') {
     for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
       if (Array.isArray(value)) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { LOGIN_OPTIONS } from './login.constants';
 import type { ResolvedLoginOptions } from './login-options.interface';
 import { hashToken } from '../grants/token-format';
@@ -56,9 +56,9 @@ export class BrowserSessionsService {
     return rows.map((r) => ({ id: r.id, startedAt: new Date(r.created_at), authenticatedAt: new Date(r.authenticated_at), expiresAt: new Date(r.expires_at), current: r.id === currentId }));
   }
 
-  /** Ends every live session of the user but `exceptId`; answers how many. */
-  async endAllOf(userId: string, exceptId?: string): Promise<number> {
-    const [{ n }]: Array<{ n: number }> = await this.dataSource.query(
+  /** Ends every live session of the user but `exceptId`, on the caller's transaction when given one; answers how many. */
+  async endAllOf(userId: string, exceptId?: string, manager: Pick<EntityManager, 'query'> = this.dataSource): Promise<number> {
+    const [{ n }]: Array<{ n: number }> = await manager.query(
       `WITH s AS (UPDATE browser_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $2::uuid RETURNING 1)
        SELECT count(*)::int AS n FROM s`,
       [userId, exceptId ?? null],

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword, verifyPassword } from './password-hash';
+import { BrowserSessionsService } from './browser-sessions.service';
 
 /** Local usernames: lower case, as Matrix localparts are (letters, digits and `._=-`), 1 to 64 characters. */
 export const USERNAME_PATTERN = /^[a-z0-9._=-]{1,64}$/;
@@ -43,7 +44,10 @@ export class UsersService {
   /** A hash of a random password, to verify against when there is no user: the same work as a real check. */
   private dummyHash?: Promise<string>;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sessions: BrowserSessionsService,
+  ) {}
 
   async create(username: string, password: string): Promise<LocalUser> {
     const name = normalizeUsername(username);
@@ -104,10 +108,7 @@ export class UsersService {
         [value],
       );
       if (users.length === 0) return null;
-      const [{ n }]: Array<{ n: number }> = await m.query(
-        `WITH s AS (UPDATE browser_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL RETURNING 1) SELECT count(*)::int AS n FROM s`,
-        [users[0].id],
-      );
+      const n = await this.sessions.endAllOf(users[0].id, undefined, m);
       const revoked = await revokeGrants(m, users[0].id);
       return { ...users[0], endedSessions: n, revoked };
     });
