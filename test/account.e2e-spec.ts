@@ -114,9 +114,11 @@ describe('account page: sessions, sign-out, deactivation, logout', () => {
     const res = await fetch(account('?action=org.matrix.session_end&device_id=ABC'), { redirect: 'manual' });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`/login?return_to=${encodeURIComponent('/account?action=org.matrix.session_end&device_id=ABC')}`);
-    const page = await signInToAccount(b, user);
+    // Signing in from that page lands on that very page, query and all (an unknown device: the list with a notice).
+    const page = await signInToAccount(b, user, '?action=org.matrix.session_end&device_id=ABC');
     expect(text(page.doc.querySelector('h1'))).toBe('Your account');
-    expect(page.url).toBe(account());
+    expect(page.url).toBe(account('?action=org.matrix.session_end&device_id=ABC'));
+    expect(notice(page)).not.toBe('');
     // The login pages' security headers.
     expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
     expect(page.headers.get('x-frame-options')).toBe('DENY');
