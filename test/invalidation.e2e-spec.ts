@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { CreatedClient } from '../src/clients/clients.service';
-import { InvalidationListener } from '../src/database/invalidation-listener';
+import { grantOfPayload, InvalidationListener } from '../src/database/invalidation-listener';
 import { runAdmin } from './support/admin-cli';
 import { Fixtures } from './support/fixtures';
 import { waitFor } from './support/processes';
@@ -54,7 +54,7 @@ async function active(server: TestServer, token: string, rs: CreatedClient): Pro
   it('B hears of a revocation within 100 ms of A answering 200, in the worst of 200 trials, and refuses the token from then on', async () => {
     // When B's listener hears each grant's eviction: the propagation itself, without the jitter of polling B over HTTP.
     const heardAt = new Map<string, number>();
-    const off = b.app.get(InvalidationListener).subscribe({ evict: (p) => void (p.startsWith('g:') && heardAt.set(p.slice(2), Date.now())), flush: () => undefined });
+    const off = b.app.get(InvalidationListener).subscribe({ evict: (p) => void (grantOfPayload(p) !== undefined && heardAt.set(grantOfPayload(p)!, Date.now())), flush: () => undefined });
     const delays: number[] = [];
     try {
       for (let i = 0; i < 200; i++) {
@@ -82,6 +82,42 @@ async function active(server: TestServer, token: string, rs: CreatedClient): Pro
     expect((await runAdmin(['grant:revoke', '--grant', login.grant_id])).json).toEqual({ grant_id: login.grant_id, revoked: true });
     expect(await active(a, login.access_token, rs)).toBe(false);
     expect(await active(b, login.access_token, rs)).toBe(false);
+  });
+
+  it('a revocation sends one notification, its audit row naming the grant; a revocation by hand after it in the same transaction still sends its own', async () => {
+    const heard: string[] = [];
+    const off = b.app.get(InvalidationListener).subscribe({ evict: (p) => void heard.push(p), flush: () => undefined });
+    try {
+      const login = await fx.login(app.client_id);
+      const other = await fx.login(app.client_id);
+      const third = await fx.login(app.client_id);
+      expect(await active(b, login.access_token, rs)).toBe(true);
+      expect(await active(b, third.access_token, rs)).toBe(true);
+      expect((await new OAuthCalls(request(a.app.getHttpServer())).revoke(login.refresh_token, app)).status).toBe(200);
+      const [audit] = (await a.pool.query<{ id: string }>('SELECT id::text AS id FROM revocation_audit WHERE grant_id = $1', [login.grant_id])).rows;
+      await waitFor(async () => heard.some((p) => grantOfPayload(p) === login.grant_id), 2_000, 'the revocation notification');
+      // One transaction: the revocation function, then an operator's own UPDATE of another grant's access token.
+      const tx = await a.pool.connect();
+      try {
+        await tx.query('BEGIN');
+        await tx.query(`SELECT * FROM oauth_revoke_grant($1, NULL, NULL, 'admin')`, [other.grant_id]);
+        await tx.query('UPDATE access_tokens SET revoked_at = now() WHERE grant_id = $1', [third.grant_id]);
+        await tx.query('COMMIT');
+      } finally {
+        tx.release();
+      }
+      await waitFor(async () => heard.some((p) => p === `g:${third.grant_id}`), 2_000, 'the notification of the revocation by hand');
+      const [otherAudit] = (await a.pool.query<{ id: string }>('SELECT id::text AS id FROM revocation_audit WHERE grant_id = $1', [other.grant_id])).rows;
+      const about = (grant: string) => heard.filter((p) => grantOfPayload(p) === grant);
+      expect(about(login.grant_id)).toEqual([`r:${audit.id}:${login.grant_id}`]);
+      expect(about(other.grant_id)).toEqual([`r:${otherAudit.id}:${other.grant_id}`]);
+      expect(about(third.grant_id)).toEqual([`g:${third.grant_id}`]);
+      // Each one evicted B's cached answer.
+      expect(await active(b, login.access_token, rs)).toBe(false);
+      expect(await active(b, third.access_token, rs)).toBe(false);
+    } finally {
+      off();
+    }
   });
 
   it('deleting a live grant outright (no revocation) evicts its tokens everywhere too', async () => {

@@ -14,6 +14,8 @@ interface Schema {
   tables: string[];
   functions: Record<string, string>;
   indexes: string[];
+  /** Each trigger's definition, by name. */
+  triggers: Record<string, string>;
   /** The SQL TypeORM would run to make the schema match the entities: empty when nothing drifted. */
   drift: string[];
 }
@@ -37,8 +39,9 @@ const { EmbeddedDatabase } = require('./dist/src/database/embedded-database');
     "SELECT p.proname, pg_get_function_result(p.oid) AS result FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1",
   )).map((r) => [r.proname, r.result]));
   const indexes = (await ds.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.indexname);
+  const triggers = Object.fromEntries((await ds.query("SELECT tgname, pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1")).map((r) => [r.tgname, r.def]));
   const drift = tables.length ? (await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query) : [];
-  process.stdout.write(JSON.stringify({ tables, functions, indexes, drift }));
+  process.stdout.write(JSON.stringify({ tables, functions, indexes, triggers, drift }));
   await ds.destroy();
   await embedded?.stop();
 })().catch((err) => { console.error(err); process.exit(1); });`;
@@ -98,7 +101,20 @@ describe('migrations', () => {
 
       expect(full.indexes).toContain('grants_subject_idx');
 
+      // OneRevocationNotification: the grant and access-token triggers are quiet while oauth_revoke_grant revokes.
+      for (const name of ['grants_revoked_notify', 'access_tokens_revoked_notify']) expect(full.triggers[name]).toMatch(/current_setting\('oauth\.revocation_audited'/);
+      expect(full.triggers.revocation_audit_notify).toBeDefined();
+
       // Back one step at a time, checking what each down() restores.
+      await revertThrough('OneRevocationNotification1796413244919');
+      const twoNotifications = await inspect();
+      expect(twoNotifications.functions).toEqual(full.functions);
+      expect(twoNotifications.drift).toEqual([]);
+      expect(Object.keys(twoNotifications.triggers)).toEqual(Object.keys(full.triggers));
+      for (const name of ['grants_revoked_notify', 'access_tokens_revoked_notify']) {
+        expect(twoNotifications.triggers[name]).not.toMatch(/current_setting/);
+        expect(twoNotifications.triggers[name]).toMatch(/WHEN \(\(\(old\.revoked_at IS NULL\) AND \(new\.revoked_at IS NOT NULL\)\)\)/);
+      }
       await revertThrough('Account1796402774360');
       const beforeAccount = await inspect();
       expect(beforeAccount.tables).toEqual(TABLES);

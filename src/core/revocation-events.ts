@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { connectionConfigOf, InvalidationListener, InvalidationSubscriber } from '../database/invalidation-listener';
+import { auditIdOfPayload, connectionConfigOf, InvalidationListener, InvalidationSubscriber } from '../database/invalidation-listener';
 import type { TokenKind } from '../grants/token-format';
 import { revocationEvent, RevocationEvent, RevocationListener } from './revocation-event';
 
@@ -62,7 +62,7 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   /** Audit ids delivered to this instance's listeners within the late-commit margin (caught up without repeats). */
   private readonly seen = new Set<bigint>();
   private lastSeen = 0n;
-  /** Rows up to here were committed before this instance started: not announced to its listeners. */
+  /** Rows up to here were committed before this instance started, or while it had no listener: not announced to its listeners. */
   private startHorizon = 0n;
   /** Revocations this process made and announced itself at once (grant, reason, time), so the outbox does not repeat them. */
   private readonly announced = new Map<string, number>();
@@ -127,10 +127,10 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     await client?.end().catch(() => undefined);
   }
 
-  /** The database announced audit rows (`r:<id>`); grant and client payloads are the caches'. */
+  /** The database announced an audit row (`r:<id>:<grant>`); grant and client payloads are the caches'. */
   evict(payload: string): void {
-    if (!payload.startsWith('r:')) return;
-    const id = BigInt(payload.slice(2));
+    const id = auditIdOfPayload(payload);
+    if (id === undefined) return;
     if (!this.started) {
       this.pending.push(id);
       return;
@@ -174,6 +174,7 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     }
     this.missed = false;
     this.catchingUp = (async () => {
+      if (this.listeners.size === 0) return this.skipUnheard();
       const floor = this.lastSeen - LATE_COMMIT_MARGIN > this.startHorizon ? this.lastSeen - LATE_COMMIT_MARGIN : this.startHorizon;
       let from = floor;
       // New rows, and late commits in the margin that were not seen yet; page until the outbox is read.
@@ -186,6 +187,23 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     })().finally(() => {
       this.catchingUp = undefined;
     });
+  }
+
+  /**
+   * Nobody on this instance listens: the outbox is not read (the revoke path's cost stays its own), only
+   * where it ends. What is there counts as seen, as `evict` counts an announcement without listeners: a
+   * listener subscribed later hears what commits after that.
+   */
+  private async skipUnheard(): Promise<void> {
+    try {
+      const [{ max }]: Array<{ max: string | null }> = await this.dataSource.query('SELECT max(id)::text AS max FROM revocation_audit');
+      const id = BigInt(max ?? 0);
+      if (id > this.lastSeen) this.lastSeen = id;
+      if (id > this.startHorizon) this.startHorizon = id;
+    } catch (err) {
+      this.missed = true;
+      this.logger.warn(`Could not read revocation events; retrying: ${(err as Error).message}`);
+    }
   }
 
   /** Reads up to a page of audit rows and delivers the ones not seen; undefined when the read failed. */

@@ -12,8 +12,27 @@ export function connectionConfigOf(dataSource: DataSource): ClientConfig | undef
 /** The channel the schema's triggers notify on (see migrations/*-invalidation.ts). */
 export const INVALIDATION_CHANNEL = 'oauth_invalidate';
 
+/**
+ * The grant a payload names: `g:<grant id>` (a grant or access token revoked outside the revocation
+ * function), or `r:<audit id>:<grant id>` (a revocation's audit row, which speaks for its updates).
+ */
+export function grantOfPayload(payload: string): string | undefined {
+  if (payload.startsWith('g:')) return payload.slice(2);
+  if (!payload.startsWith('r:')) return undefined;
+  const colon = payload.indexOf(':', 2);
+  return colon < 0 ? undefined : payload.slice(colon + 1);
+}
+
+/** The audit row an `r:<audit id>:<grant id>` payload announces. */
+export function auditIdOfPayload(payload: string): bigint | undefined {
+  if (!payload.startsWith('r:')) return undefined;
+  const colon = payload.indexOf(':', 2);
+  const id = colon < 0 ? payload.slice(2) : payload.slice(2, colon);
+  return /^\d+$/.test(id) ? BigInt(id) : undefined;
+}
+
 export interface InvalidationSubscriber {
-  /** A payload the triggers sent: `g:<grant id>` or `c:<client id>`. */
+  /** A payload the triggers sent: `g:<grant id>`, `r:<audit id>:<grant id>`, `c:<client id>` or `f:`. */
   evict(payload: string): void;
   /** Forget everything: the listener went down or came back, and notifications may have been missed. */
   flush(): void;
