@@ -86,20 +86,25 @@ function revokeGrantFunction(quiet: boolean): string {
 export class OneRevocationNotification1796413244919 implements MigrationInterface {
   name = 'OneRevocationNotification1796413244919';
 
+  // In an order where every step leaves each revocation announced with its grant, should the steps ever
+  // run outside one transaction: up() names the grant in r: before the triggers may go quiet; down()
+  // makes the triggers speak again before r: stops naming it.
   async up(q: QueryRunner): Promise<void> {
-    await this.apply(q, true);
+    await q.query(auditNotification(true));
+    await this.rowTriggers(q, true);
+    await q.query(revokeGrantFunction(true));
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await this.apply(q, false);
+    await q.query(revokeGrantFunction(false));
+    await this.rowTriggers(q, false);
+    await q.query(auditNotification(false));
   }
 
-  private async apply(q: QueryRunner, one: boolean): Promise<void> {
-    await q.query(auditNotification(one));
+  private async rowTriggers(q: QueryRunner, quietWhenAudited: boolean): Promise<void> {
     for (const [name, table] of ROW_TRIGGERS) {
       await q.query(`DROP TRIGGER ${name} ON ${table}`);
-      await q.query(rowTrigger(name, table, one));
+      await q.query(rowTrigger(name, table, quietWhenAudited));
     }
-    await q.query(revokeGrantFunction(one));
   }
 }

@@ -16,6 +16,8 @@ interface Schema {
   indexes: string[];
   /** Each trigger's definition, by name. */
   triggers: Record<string, string>;
+  /** The source of the functions a revocation's notifications depend on. */
+  sources: Record<string, string>;
   /** The SQL TypeORM would run to make the schema match the entities: empty when nothing drifted. */
   drift: string[];
 }
@@ -40,8 +42,9 @@ const { EmbeddedDatabase } = require('./dist/src/database/embedded-database');
   )).map((r) => [r.proname, r.result]));
   const indexes = (await ds.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.indexname);
   const triggers = Object.fromEntries((await ds.query("SELECT tgname, pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1")).map((r) => [r.tgname, r.def]));
+  const sources = Object.fromEntries((await ds.query("SELECT proname, prosrc FROM pg_proc WHERE proname IN ('oauth_revoke_grant', 'oauth_notify_revocation_event')")).map((r) => [r.proname, r.prosrc]));
   const drift = tables.length ? (await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query) : [];
-  process.stdout.write(JSON.stringify({ tables, functions, indexes, triggers, drift }));
+  process.stdout.write(JSON.stringify({ tables, functions, indexes, triggers, sources, drift }));
   await ds.destroy();
   await embedded?.stop();
 })().catch((err) => { console.error(err); process.exit(1); });`;
@@ -103,7 +106,8 @@ describe('migrations', () => {
 
       // OneRevocationNotification: the grant and access-token triggers are quiet while oauth_revoke_grant revokes.
       for (const name of ['grants_revoked_notify', 'access_tokens_revoked_notify']) expect(full.triggers[name]).toMatch(/current_setting\('oauth\.revocation_audited'/);
-      expect(full.triggers.revocation_audit_notify).toBeDefined();
+      expect(full.sources.oauth_notify_revocation_event).toMatch(/NEW\.grant_id/);
+      expect(full.sources.oauth_revoke_grant).toMatch(/set_config\('oauth\.revocation_audited', 'on', true\)/);
 
       // Back one step at a time, checking what each down() restores.
       await revertThrough('OneRevocationNotification1796413244919');
@@ -115,6 +119,9 @@ describe('migrations', () => {
         expect(twoNotifications.triggers[name]).not.toMatch(/current_setting/);
         expect(twoNotifications.triggers[name]).toMatch(/WHEN \(\(\(old\.revoked_at IS NULL\) AND \(new\.revoked_at IS NOT NULL\)\)\)/);
       }
+      expect(twoNotifications.sources.oauth_notify_revocation_event).not.toMatch(/grant_id/);
+      expect(twoNotifications.sources.oauth_revoke_grant).not.toMatch(/revocation_audited/);
+      expect(twoNotifications.sources.oauth_revoke_grant).toMatch(/INSERT INTO revocation_audit/);
       await revertThrough('Account1796402774360');
       const beforeAccount = await inspect();
       expect(beforeAccount.tables).toEqual(TABLES);

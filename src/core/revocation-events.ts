@@ -62,7 +62,7 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   /** Audit ids delivered to this instance's listeners within the late-commit margin (caught up without repeats). */
   private readonly seen = new Set<bigint>();
   private lastSeen = 0n;
-  /** Rows up to here were committed before this instance started, or while it had no listener: not announced to its listeners. */
+  /** Rows up to here were committed before this instance started: not announced to its listeners. */
   private startHorizon = 0n;
   /** Revocations this process made and announced itself at once (grant, reason, time), so the outbox does not repeat them. */
   private readonly announced = new Map<string, number>();
@@ -191,15 +191,15 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
 
   /**
    * Nobody on this instance listens: the outbox is not read (the revoke path's cost stays its own), only
-   * where it ends. What is there counts as seen, as `evict` counts an announcement without listeners: a
-   * listener subscribed later hears what commits after that.
+   * where it ends. Nothing is marked seen: a listener that subscribes later may hear a revocation from
+   * within the late-commit margin before it subscribed, but never misses one committed after.
    */
   private async skipUnheard(): Promise<void> {
     try {
       const [{ max }]: Array<{ max: string | null }> = await this.dataSource.query('SELECT max(id)::text AS max FROM revocation_audit');
       const id = BigInt(max ?? 0);
-      if (id > this.lastSeen) this.lastSeen = id;
-      if (id > this.startHorizon) this.startHorizon = id;
+      // A listener that subscribed meanwhile is owed what the next catch-up reads from the old position.
+      if (this.listeners.size === 0 && id > this.lastSeen) this.lastSeen = id;
     } catch (err) {
       this.missed = true;
       this.logger.warn(`Could not read revocation events; retrying: ${(err as Error).message}`);
