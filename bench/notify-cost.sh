@@ -12,6 +12,7 @@
 # fewer tokens than were seeded (a token revoked twice is a cheaper no-op): raise NOTIFY_COST_GRANTS if
 # a round reports more revocations than that.
 set -euo pipefail
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 cd "$(dirname "$0")/.."
 base="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/}"
 grants="${NOTIFY_COST_GRANTS:-200000}"

@@ -218,7 +218,11 @@ export class ClientsService implements OnApplicationBootstrap {
    */
   async delete(clientId: string): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT r.outcome FROM grants g, LATERAL oauth_revoke_grant(g.id, NULL, NULL, 'admin') r WHERE g.client_id = $1 AND g.revoked_at IS NULL`, [clientId]);
+      // Locked in id order, as RevocationService.revokeGrantsOf locks them, so the two cannot deadlock.
+      await m.query(
+        `SELECT r.outcome FROM (SELECT id FROM grants WHERE client_id = $1 AND revoked_at IS NULL ORDER BY id) g, LATERAL oauth_revoke_grant(g.id, NULL, NULL, 'admin') r`,
+        [clientId],
+      );
       const rows: unknown[] = await m.query(
         `WITH g AS (DELETE FROM grants WHERE client_id = $1), c AS (DELETE FROM clients WHERE client_id = $1 RETURNING client_id) SELECT client_id FROM c`,
         [clientId],
