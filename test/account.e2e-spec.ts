@@ -217,6 +217,7 @@ describe('account page: sessions, sign-out, deactivation, logout', () => {
     const user = await h.user();
     const b = new TestBrowser(h.url);
     const s = await signInApp(b, user, 'urn:matrix:client:device:OLDDEV');
+    await signInApp(b, user, 'urn:matrix:client:device:NEXTDEV');
     await h.pool.query(`UPDATE browser_sessions SET authenticated_at = now() - interval '1 hour' WHERE user_id = $1`, [user.id]);
     const confirm = await b.get(account('?action=org.matrix.session_end&device_id=OLDDEV'));
     expect(confirm.doc.querySelector('input[name=password]')).not.toBeNull();
@@ -231,6 +232,10 @@ describe('account page: sessions, sign-out, deactivation, logout', () => {
     // The password renewed the login: the next form does not ask again.
     const { rows } = await h.pool.query(`SELECT authenticated_at > now() - interval '1 minute' AS fresh FROM browser_sessions WHERE user_id = $1 AND ended_at IS NULL`, [user.id]);
     expect(rows).toEqual([{ fresh: true }]);
+    const next = await b.get(account('?action=org.matrix.session_end&device_id=NEXTDEV'));
+    expect(text(next.doc.querySelector('h1'))).toBe('Sign out this session?');
+    expect(next.doc.querySelector('input[name=step][value=end]')).not.toBeNull();
+    expect(next.doc.querySelector('input[name=password]')).toBeNull();
   });
 
   it('never shows or ends another person\'s session, by grant id or by device id', async () => {

@@ -269,6 +269,9 @@ describe('device authorization grant (RFC 8628)', () => {
       const start = await flow.started(tv);
       const b = browser(h);
       await b.get(`${h.url}/device`);
+      // Refused before the guess limiter too: a forged post neither spends nor reserves a guess.
+      const store = h.app.get<AuthFailureLimiter>(USER_CODE_LIMITER, { strict: false }).store;
+      const begin = jest.spyOn(store, 'begin');
       const res = await b.post(`${h.url}/device`, { user_code: start.user_code });
       expect(res.status).toBe(403);
       const forged = await b.post(`${h.url}/device`, { user_code: start.user_code, csrf: 'A'.repeat(43) });
@@ -278,6 +281,8 @@ describe('device authorization grant (RFC 8628)', () => {
       const otherPage = await other.get(`${h.url}/device`);
       const stolen = await b.post(`${h.url}/device`, { user_code: start.user_code, csrf: otherPage.doc.querySelector('input[name="csrf"]')!.getAttribute('value')! });
       expect(stolen.status).toBe(403);
+      expect(begin).not.toHaveBeenCalled();
+      begin.mockRestore();
       expect((await flow.row(start.user_code)).request_id).toBeNull();
     });
 
@@ -285,12 +290,17 @@ describe('device authorization grant (RFC 8628)', () => {
       const tv = await flow.client();
       const user = await h.user();
       const start = await flow.started(tv);
-      await flow.answer(browser(h), start.user_code, user.username);
+      const first = browser(h);
+      const { consent } = await flow.answer(first, start.user_code, user.username);
       const again = await flow.enter(browser(h), start.user_code);
       expect(again.status).toBe(400);
       expect(text(again.doc.querySelector('.error'))).toContain('already used');
-      // The consent of the first answer cannot be submitted twice either: the request is finished.
+      // The consent of the first answer cannot be submitted twice either, not even as a denial: the request is finished.
+      const resubmitted = await first.submit(consent, {}, { name: 'decision', value: 'deny' });
+      expect(resubmitted.status).toBe(400);
+      expect(text(resubmitted.doc.querySelector('h1'))).toBe('This sign-in link is no longer valid');
       expect(await flow.row(start.user_code)).toMatchObject({ status: 'approved', subject: user.id });
+      expect((await h.pool.query('SELECT count(*)::int AS n FROM grants WHERE client_id = $1', [tv.client_id])).rows[0].n).toBe(0);
     });
 
     it('refuses a wrong code with a message, and limits guesses per address: past the limit even a right code waits (429, Retry-After)', async () => {

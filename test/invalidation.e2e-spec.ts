@@ -156,10 +156,20 @@ async function active(server: TestServer, token: string, rs: CreatedClient): Pro
 });
 
 (onPostgres ? describe.skip : describe)('on the embedded database', () => {
-  it('caches nothing: the listener never becomes active', async () => {
+  it('caches nothing: the listener never becomes active, and a change no notification announces is seen at once', async () => {
     const server = await startTestServer();
     try {
       // The listener decided at bootstrap (startTestServer returns after it): PGlite, so never active.
+      expect(server.app.get(InvalidationListener).active).toBe(false);
+      const fx = new Fixtures(server.app, server.pool);
+      const app = await fx.client('none');
+      const rs = await fx.client('client_secret_basic');
+      const login = await fx.login(app.client_id);
+      expect(await active(server, login.access_token, rs)).toBe(true);
+      expect(await active(server, login.access_token, rs)).toBe(true);
+      // Not a revocation: no notification. A cached answer would still say active (see the PostgreSQL twin).
+      await server.pool.query(`UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE grant_id = $1`, [login.grant_id]);
+      expect(await active(server, login.access_token, rs)).toBe(false);
       expect(server.app.get(InvalidationListener).active).toBe(false);
     } finally {
       await server.close();
