@@ -300,7 +300,10 @@ describe('device authorization grant (RFC 8628)', () => {
       expect(resubmitted.status).toBe(400);
       expect(text(resubmitted.doc.querySelector('h1'))).toBe('This sign-in link is no longer valid');
       expect(await flow.row(start.user_code)).toMatchObject({ status: 'approved', subject: user.id });
-      expect((await h.pool.query('SELECT count(*)::int AS n FROM grants WHERE client_id = $1', [tv.client_id])).rows[0].n).toBe(0);
+      // The first answer stands: the device gets its tokens, and one grant.
+      const tokens = await flow.poll(tv, start.device_code);
+      expect([tokens.status, typeof tokens.body.access_token]).toEqual([200, 'string']);
+      expect((await h.pool.query('SELECT count(*)::int AS n FROM grants WHERE client_id = $1', [tv.client_id])).rows[0].n).toBe(1);
     });
 
     it('refuses a wrong code with a message, and limits guesses per address: past the limit even a right code waits (429, Retry-After)', async () => {

@@ -13,12 +13,12 @@ import { LoginReturnTargets } from '../login/login-return-targets';
 import type { ResolvedLoginOptions } from '../login/login-options.interface';
 import { LoginPageExceptionFilter } from '../login/login-page.filter';
 import { pageHeaders } from '../login/login-pages';
-import { LoginService } from '../login/login.service';
+import { FORM_EXPIRED, LoginService } from '../login/login.service';
 import { describeScope } from '../login/scope-labels';
 import { ACCOUNT_ACTIONS, ACCOUNT_OPTIONS, AccountAction } from './account.constants';
 import type { ResolvedAccountOptions } from './account-options.interface';
 import { renderDeactivate, renderDone, renderList, renderSession, SessionView } from './account-pages';
-import { AccountService, AccountSession, appProvider, SessionRef } from './account.service';
+import { AccountService, AccountSession, appProvider, PLAIN_PARAMETER, SessionRef } from './account.service';
 
 /** Fixed notices, chosen by code: nothing from the URL is ever echoed as a message. */
 const NOTICES = {
@@ -30,7 +30,6 @@ const NOTICES = {
 } as const;
 type Notice = keyof typeof NOTICES;
 
-const FORM_EXPIRED = { heading: 'Please try again', message: 'This form expired or did not come from this page. Go back, reload the page and submit it again.' };
 const PASSWORD_NEEDED = 'Enter your password to confirm.';
 
 /**
@@ -228,7 +227,7 @@ export class AccountController implements OnModuleInit {
     const kept: Record<string, string> = {};
     for (const name of ['action', 'device_id', 'session']) {
       const value = params.get(name);
-      if (value !== null && /^[\x21-\x7e]{1,255}$/.test(value)) kept[name] = value;
+      if (value !== null && PLAIN_PARAMETER.test(value)) kept[name] = value;
     }
     return this.path(kept);
   }

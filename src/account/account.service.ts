@@ -43,8 +43,8 @@ export interface DeactivatedAccount {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Matrix device ids are opaque strings; these bounds only keep odd input out of the query. */
-const DEVICE_ID = /^[\x21-\x7e]{1,255}$/;
+/** Matrix device ids are opaque strings; these bounds only keep odd input out of the query (and out of URLs). */
+export const PLAIN_PARAMETER = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * A live session: the grant is not revoked, its client is not disabled, and it still holds a token that
@@ -113,7 +113,7 @@ export class AccountService implements OnModuleInit {
       if (!UUID.test(ref.grantId)) return null;
       rows = await this.dataSource.query(`SELECT ${SESSION_COLUMNS} WHERE g.id = $3 AND g.subject = $1 AND ${LIVE}`, [userId, uuidOrNull(browserSessionId), ref.grantId]);
     } else {
-      if (!DEVICE_ID.test(ref.deviceId)) return null;
+      if (!PLAIN_PARAMETER.test(ref.deviceId)) return null;
       // The newest, should a device id have been reused by a client.
       rows = await this.dataSource.query(
         `SELECT ${SESSION_COLUMNS} WHERE g.subject = $1 AND string_to_array(g.scope, ' ') && $3::text[] AND ${LIVE} ORDER BY g.created_at DESC LIMIT 1`,

@@ -115,7 +115,7 @@ export class AuthFailureLimiter implements OnModuleDestroy {
     const trustedUntil = this.clean.get(pair);
     if (trustedUntil !== undefined) {
       // A clean pair's success needs no other key: they are hashed only if it fails.
-      if (trustedUntil > Date.now()) return this.trusted(pair, () => this.keys(pair, clientId, from));
+      if (trustedUntil > Date.now()) return this.trusted(pair, clientId, from);
       this.clean.delete(pair);
     }
     const { hit, read } = this.keys(pair, clientId, from);
@@ -193,7 +193,7 @@ export class AuthFailureLimiter implements OnModuleDestroy {
   }
 
   /** An attempt of a clean pair: nothing reserved; only a failure reaches the store (counted on every key). */
-  private trusted(pair: string, keys: () => { hit: string[]; read: string[] }): AuthAttempt {
+  private trusted(pair: string, clientId: string, from: string): AuthAttempt {
     let ended = false;
     return {
       retryAfterSeconds: 0,
@@ -202,7 +202,7 @@ export class AuthFailureLimiter implements OnModuleDestroy {
         ended = true;
         // Synchronously, before the failure is answered: the pair's next attempt is reserved again.
         this.failed(pair);
-        const { hit, read } = keys();
+        const { hit, read } = this.keys(pair, clientId, from);
         await this.record([], 'failure', [...hit, ...read]);
       },
     };

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { auditIdOfPayload, connectionConfigOf, InvalidationListener, InvalidationSubscriber } from '../database/invalidation-listener';
+import { connectionConfigOf, InvalidationListener, InvalidationSubscriber } from '../database/invalidation-listener';
 import type { TokenKind } from '../grants/token-format';
 import { revocationEvent, RevocationEvent, RevocationListener } from './revocation-event';
 
@@ -109,11 +109,13 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const [{ max }]: Array<{ max: string | null }> = await this.dataSource.query('SELECT max(id)::text AS max FROM revocation_audit');
-    this.lastSeen = this.startHorizon = BigInt(max ?? 0);
+    this.lastSeen = this.startHorizon = await this.newestAuditId();
     this.started = true;
-    // Announcements that arrived while the horizon was read are in the outbox too.
-    if (this.pending.length > 0) this.catchUp();
+    // Announcements that arrived while the horizon was read are in the outbox too: the catch-up reads them.
+    if (this.pending.length > 0) {
+      this.pending.length = 0;
+      this.catchUp();
+    }
     this.timer = setInterval(() => this.tick(), POLL_MS);
     this.timer.unref();
   }
@@ -127,10 +129,10 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     await client?.end().catch(() => undefined);
   }
 
-  /** The database announced an audit row (`r:<id>:<grant>`); grant and client payloads are the caches'. */
+  /** The database announced an audit row (`r:<id>`); grant and client payloads are the caches'. */
   evict(payload: string): void {
-    const id = auditIdOfPayload(payload);
-    if (id === undefined) return;
+    if (!payload.startsWith('r:')) return;
+    const id = BigInt(payload.slice(2));
     if (!this.started) {
       this.pending.push(id);
       return;
@@ -196,14 +198,18 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
    */
   private async skipUnheard(): Promise<void> {
     try {
-      const [{ max }]: Array<{ max: string | null }> = await this.dataSource.query('SELECT max(id)::text AS max FROM revocation_audit');
-      const id = BigInt(max ?? 0);
+      const id = await this.newestAuditId();
       // A listener that subscribed meanwhile is owed what the next catch-up reads from the old position.
       if (this.listeners.size === 0 && id > this.lastSeen) this.lastSeen = id;
     } catch (err) {
       this.missed = true;
       this.logger.warn(`Could not read revocation events; retrying: ${(err as Error).message}`);
     }
+  }
+
+  private async newestAuditId(): Promise<bigint> {
+    const [{ max }]: Array<{ max: string | null }> = await this.dataSource.query('SELECT max(id)::text AS max FROM revocation_audit');
+    return BigInt(max ?? 0);
   }
 
   /** Reads up to a page of audit rows and delivers the ones not seen; undefined when the read failed. */

@@ -1,4 +1,4 @@
-import { grantOfPayload, type InvalidationListener, type InvalidationSubscriber } from './invalidation-listener';
+import type { InvalidationListener, InvalidationSubscriber } from './invalidation-listener';
 
 /** How the per-process caches of token checks and client records behave (OAuthCoreModule option `cache`). */
 export interface CacheSettings {
@@ -66,17 +66,12 @@ export class InvalidatedCache<V> implements InvalidationSubscriber {
   }
 
   evict(payload: string): void {
+    // Only grant and client changes concern cached answers (`r:` announces a revocation event).
     if (payload === 'f:') return this.flush();
-    // A revocation's audit row (`r:<id>:<grant>`) evicts its grant like `g:<grant>`.
-    let tag = payload;
-    if (payload.startsWith('r:')) {
-      const grant = grantOfPayload(payload);
-      if (grant === undefined) return;
-      tag = `g:${grant}`;
-    } else if (!payload.startsWith('g:') && !payload.startsWith('c:')) return;
+    if (!payload.startsWith('g:') && !payload.startsWith('c:')) return;
     this.generation++;
-    if (this.flushOn(tag)) return this.flush();
-    const keys = this.tagged.get(tag);
+    if (this.flushOn(payload)) return this.flush();
+    const keys = this.tagged.get(payload);
     if (keys) for (const key of [...keys]) this.remove(key);
   }
 

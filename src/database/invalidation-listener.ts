@@ -13,26 +13,16 @@ export function connectionConfigOf(dataSource: DataSource): ClientConfig | undef
 export const INVALIDATION_CHANNEL = 'oauth_invalidate';
 
 /**
- * The grant a payload names: `g:<grant id>` (a grant or access token revoked outside the revocation
- * function), or `r:<audit id>:<grant id>` (a revocation's audit row, which speaks for its updates).
+ * What the subscribers hear of one notification. A revocation's audit row (`r:<audit id>:<grant id>`)
+ * speaks for its grant too: it is heard as `g:<grant id>` (the caches) and `r:<audit id>` (the events).
  */
-export function grantOfPayload(payload: string): string | undefined {
-  if (payload.startsWith('g:')) return payload.slice(2);
-  if (!payload.startsWith('r:')) return undefined;
-  const colon = payload.indexOf(':', 2);
-  return colon < 0 ? undefined : payload.slice(colon + 1);
-}
-
-/** The audit row an `r:<audit id>:<grant id>` payload announces. */
-export function auditIdOfPayload(payload: string): bigint | undefined {
-  if (!payload.startsWith('r:')) return undefined;
-  const colon = payload.indexOf(':', 2);
-  const id = colon < 0 ? payload.slice(2) : payload.slice(2, colon);
-  return /^\d+$/.test(id) ? BigInt(id) : undefined;
+export function subscriberPayloads(payload: string): string[] {
+  const colon = payload.startsWith('r:') ? payload.indexOf(':', 2) : -1;
+  return colon < 0 ? [payload] : [`g:${payload.slice(colon + 1)}`, payload.slice(0, colon)];
 }
 
 export interface InvalidationSubscriber {
-  /** A payload the triggers sent: `g:<grant id>`, `r:<audit id>:<grant id>`, `c:<client id>` or `f:`. */
+  /** A payload as subscriberPayloads gives it: `g:<grant id>`, `r:<audit id>`, `c:<client id>` or `f:`. */
   evict(payload: string): void;
   /** Forget everything: the listener went down or came back, and notifications may have been missed. */
   flush(): void;
@@ -196,7 +186,7 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
       if (notification.payload === `h:${this.awaiting}`) this.awaiting = undefined;
       return;
     }
-    for (const s of this.subscribers) s.evict(notification.payload);
+    for (const payload of subscriberPayloads(notification.payload)) for (const s of this.subscribers) s.evict(payload);
   }
 
   private flushAll(): void {

@@ -11,13 +11,12 @@ import { LoginCookies } from './login-cookies';
 import { localReturnPath } from './local-return';
 import { LoginReturnTargets } from './login-return-targets';
 import { LoginPageExceptionFilter } from './login-page.filter';
-import { LoginOutcome, LoginService, REQUEST_GONE } from './login.service';
+import { FORM_EXPIRED, LoginOutcome, LoginService, REQUEST_GONE } from './login.service';
 
 /** Authorization request ids are opaque to the login step; anything else is not looked up. */
 const REQUEST_ID = /^[A-Za-z0-9_.~-]{1,200}$/;
 
-const FORM_EXPIRED: ErrorView = { heading: 'Please try again', message: 'This form expired or did not come from this page. Go back, reload the page and submit it again.' };
-const NO_REQUEST: ErrorView = REQUEST_GONE;
+const UNKNOWN_FORM: ErrorView = { heading: 'Unknown form', message: 'Go back, reload the page and try again.' };
 
 /** What a login page is for: a pending authorization request, or a sign-in that returns to a local page. */
 type Target = { requestId: string } | { returnTo: string };
@@ -47,7 +46,7 @@ export class LoginController {
   @Get()
   async show(@Req() req: Request, @Res() res: Response): Promise<void> {
     const target = this.target(req);
-    if (!target) return this.send(req, res, { kind: 'error', status: 400, view: NO_REQUEST });
+    if (!target) return this.send(req, res, { kind: 'error', status: 400, view: REQUEST_GONE });
     const session = this.cookies.read(req, this.cookies.session);
     if ('returnTo' in target) return this.send(req, res, await this.login.showSignIn(target.returnTo, session));
     const screen = new URL(req.originalUrl, 'http://x').searchParams.get('screen') === 'signup' ? 'signup' : undefined;
@@ -57,7 +56,7 @@ export class LoginController {
   @Post()
   async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
     const target = this.target(req);
-    if (!target) return this.send(req, res, { kind: 'error', status: 400, view: NO_REQUEST });
+    if (!target) return this.send(req, res, { kind: 'error', status: 400, view: REQUEST_GONE });
     const form = readOAuthForm(req);
     // Before anything else: a form not made by this server for this browser and this request is refused.
     if (!this.tokens.checkCsrf(this.cookies.read(req, this.cookies.csrf), formPurpose(target), form.csrf)) {
@@ -67,7 +66,7 @@ export class LoginController {
     if ('returnTo' in target) {
       const outcome = form.step === 'login'
         ? await this.login.signInTo(target.returnTo, session, form.username ?? '', form.password ?? '', req.ip)
-        : ({ kind: 'error', status: 400, view: { heading: 'Unknown form', message: 'Go back, reload the page and try again.' } } as const);
+        : ({ kind: 'error', status: 400, view: UNKNOWN_FORM } as const);
       return this.send(req, res, outcome);
     }
     const requestId = target.requestId;
@@ -86,7 +85,7 @@ export class LoginController {
         outcome = await this.login.switchAccount(requestId, session);
         break;
       default:
-        outcome = { kind: 'error', status: 400, view: { heading: 'Unknown form', message: 'Go back, reload the page and try again.' } };
+        outcome = { kind: 'error', status: 400, view: UNKNOWN_FORM };
     }
     this.send(req, res, outcome);
   }

@@ -31,6 +31,9 @@ export type LoginOutcome =
 /** A new session cookie value, or null to clear it. */
 export type SessionChange = { token: string } | null;
 
+/** A form whose CSRF token does not fit this browser: expired, or not from this page. */
+export const FORM_EXPIRED: ErrorView = { heading: 'Please try again', message: 'This form expired or did not come from this page. Go back, reload the page and submit it again.' };
+
 export const REQUEST_GONE: ErrorView = {
   heading: 'This sign-in link is no longer valid',
   message: 'It has expired or was already used. Go back to the app and start signing in again.',

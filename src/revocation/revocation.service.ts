@@ -28,8 +28,6 @@ export interface PendingRevocations {
 }
 
 const COLUMNS = 'outcome, grant_id, client_id, subject, scope, reason, revoked_at';
-/** The same columns, of the lateral call `r` in revokeGrantsOfIn. */
-const GRANT_REVOCATION_COLUMNS = COLUMNS.split(', ').map((c) => `r.${c}`).join(', ');
 
 /** The revoke path's one statement (see migrations/*-revocation-outcome.ts). */
 const REVOKE_TOKEN = new PreparedStatement<RevokeRow>('oauth_revoke_token', `SELECT ${COLUMNS} FROM oauth_revoke_token($1, $2, $3, $4)`);
@@ -98,7 +96,7 @@ export class RevocationService {
    */
   async revokeGrantsOfIn(manager: EntityManager, subject: string, reason: RevocationReason, except: readonly string[] = []): Promise<PendingRevocations> {
     const rows: RevokeRow[] = await manager.query(
-      `SELECT ${GRANT_REVOCATION_COLUMNS}
+      `SELECT r.*
          FROM (SELECT id FROM grants WHERE subject = $1 AND revoked_at IS NULL AND id <> ALL ($2::uuid[]) ORDER BY id) g,
               LATERAL oauth_revoke_grant(g.id, NULL, NULL, $3) r`,
       [subject, except, reason],
