@@ -8,7 +8,8 @@
 # Settings (environment): NOTIFY_COST_GRANTS (200000), NOTIFY_COST_CLIENTS (8 pgbench connections),
 # NOTIFY_COST_SECONDS (15 per round), NOTIFY_COST_ROUNDS (2). PostgreSQL CPU per revocation is the machine's
 # busy time over the round, less pgbench's own, divided by the revocations: run it on a quiet machine.
-# "on" is the schema as migrated (one notification per revocation), "off" none. Each round must revoke
+# "on" is the schema as migrated (one notification per revocation inside the revoking transaction), "off"
+# none, "after" none inside it and one sent right after its commit. Each round must revoke
 # fewer tokens than were seeded (a token revoked twice is a cheaper no-op): raise NOTIFY_COST_GRANTS if
 # a round reports more revocations than that.
 set -euo pipefail
@@ -38,13 +39,18 @@ DROP TABLE seed;
 CREATE SEQUENCE notify_cost_next;
 SQL
 echo "SELECT outcome FROM oauth_revoke_token(sha256(('a' || nextval('notify_cost_next'))::bytea), 'access_token', 'notify-cost', 'revoke');" > "$work/revoke.sql"
+# "after": no notification inside the revoking transaction; the grant announced by a statement of its own
+# once the revocation has committed, as the server does (one notification per revocation here; the server
+# batches those that finish together).
+cp "$work/revoke.sql" "$work/after.sql"
+echo "SELECT pg_notify('oauth_invalidate', 'g:' || gen_random_uuid()::text);" >> "$work/after.sql"
 
 busy() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 hz=$(getconf CLK_TCK)
 one() {
   local label=$1 triggers=$2
   psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db TEMPLATE $template"
-  if [ "$triggers" = off ]; then
+  if [ "$triggers" != on ]; then
     psql -q "${base%/}/$db" -c "ALTER TABLE grants DISABLE TRIGGER grants_revoked_notify" \
       -c "ALTER TABLE access_tokens DISABLE TRIGGER access_tokens_revoked_notify" \
       -c "ALTER TABLE revocation_audit DISABLE TRIGGER revocation_audit_notify"
@@ -52,7 +58,7 @@ one() {
   psql -q "${base%/}/$db" -c "VACUUM ANALYZE" -c "CHECKPOINT"
   local b0 b1 out
   b0=$(busy)
-  out=$( { /usr/bin/env time -f "PGBENCH_CPU %U %S" pgbench -n -c "$clients" -j "$(( clients < 2 ? clients : 2 ))" -T "$seconds" -M prepared -f "$work/revoke.sql" "${base%/}/$db"; } 2>&1)
+  out=$( { /usr/bin/env time -f "PGBENCH_CPU %U %S" pgbench -n -c "$clients" -j "$(( clients < 2 ? clients : 2 ))" -T "$seconds" -M prepared -f "$work/$( [ "$triggers" = after ] && echo after || echo revoke ).sql" "${base%/}/$db"; } 2>&1)
   b1=$(busy)
   local tx tps own
   tx=$(echo "$out" | awk -F': ' '/actually processed/{split($2, a, "/"); print a[1]}')
@@ -64,4 +70,5 @@ one() {
 for r in $(seq 1 "$rounds"); do
   one "round $r" on
   one "round $r" off
+  one "round $r" after
 done

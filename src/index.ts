@@ -42,6 +42,7 @@ export { RevocationAuditEntity } from './grants/revocation-audit.entity';
 export { generateToken, hashToken, isWellFormedToken, parseTokenKind, DEFAULT_TOKEN_PREFIXES } from './grants/token-format';
 export type { TokenKind, TokenPrefixes } from './grants/token-format';
 export { RevocationService } from './revocation/revocation.service';
+export { ANNOUNCE_AFTER_COMMIT_OPTION } from './database/invalidation-listener';
 export { RevocationEvents } from './core/revocation-events';
 export type { RevocationEvent, RevocationListener } from './core/revocation-event';
 export type { RevocationModuleOptions, ForeignClientPolicy } from './revocation/revocation-options.interface';

@@ -109,7 +109,16 @@ describe('migrations', () => {
       expect(full.sources.oauth_notify_revocation_event).toMatch(/NEW\.grant_id/);
       expect(full.sources.oauth_revoke_grant).toMatch(/set_config\('oauth\.revocation_audited', 'on', true\)/);
 
+      // AnnounceAfterCommit: the audit row does not notify from a session that announces after commit.
+      expect(full.triggers.revocation_audit_notify).toMatch(/WHEN \(\(current_setting\('oauth\.announce_after_commit'::text, true\) IS DISTINCT FROM 'on'::text\)\)/);
+
       // Back one step at a time, checking what each down() restores.
+      await revertThrough('AnnounceAfterCommit1796422977986');
+      const notifyInside = await inspect();
+      expect(notifyInside.drift).toEqual([]);
+      expect(notifyInside.triggers.revocation_audit_notify).toBe(
+        'CREATE TRIGGER revocation_audit_notify AFTER INSERT ON public.revocation_audit FOR EACH ROW EXECUTE FUNCTION oauth_notify_revocation_event()',
+      );
       await revertThrough('OneRevocationNotification1796413244919');
       const twoNotifications = await inspect();
       expect(twoNotifications.functions).toEqual(full.functions);

@@ -2,7 +2,8 @@
 // framework. Bare node:http + pg, the module's own pure functions for the per-request crypto (token
 // prefix/CRC32 check, SHA-256 token digest, constant-time secret check), and the same two statements as the
 // module, as named prepared statements: the client lookup of src/clients/clients.service.ts and
-// oauth_revoke_token of src/revocation/revocation.service.ts. Only what the bench sends is supported:
+// oauth_revoke_token of src/revocation/revocation.service.ts, on sessions set up as the module's are; it
+// does not announce the revocation to other instances afterwards, as the module does. Only what the bench sends is supported:
 // POST <path> with a form body, Basic or no client authentication. Not a server to deploy.
 //
 // Environment: DATABASE_URL, PORT, HOST (127.0.0.1), DATABASE_POOL_SIZE (10), REVOCATION_PATH (/oauth2/revoke).
@@ -16,6 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const require = createRequire(import.meta.url);
 const { hashToken, parseTokenKind } = require(path.join(root, 'dist/src/grants/token-format.js'));
 const { verifyClientSecret } = require(path.join(root, 'dist/src/clients/client-secret.js'));
+const { ANNOUNCE_AFTER_COMMIT_OPTION } = require(path.join(root, 'dist/src/database/invalidation-listener.js'));
 
 const revokePath = '/' + (process.env.REVOCATION_PATH ?? 'oauth2/revoke').replace(/^\/+/, '');
 const pool = new pg.Pool({
@@ -26,6 +28,9 @@ const pool = new pg.Pool({
   query_timeout: 7000,
   connectionTimeoutMillis: 5000,
   application_name: 'bench-floor',
+  // The module's sessions (src/host/data-source-options.ts): the revocation notifies nobody inside its
+  // transaction. The module then announces it after the commit; the floor does not (work it is spared).
+  options: ANNOUNCE_AFTER_COMMIT_OPTION,
 });
 
 const FIND_CLIENT = {

@@ -173,7 +173,7 @@ export async function disableAndRevoke(
 ): Promise<(DeactivatedAccount & LocalUser) | null> {
   const disabled = await disable((manager, subject) => revocation.revokeGrantsOfIn(manager, subject, reason));
   if (!disabled) return null;
-  const revoked = revocation.announceRevoked(disabled.revoked);
+  const revoked = await revocation.announceRevoked(disabled.revoked);
   return { id: disabled.id, username: disabled.username, revokedGrants: revoked.length, endedBrowserSessions: disabled.endedSessions };
 }
 

@@ -55,7 +55,7 @@ export class AuthorizationCodeGrantHandler implements GrantHandler {
       return withScope({ access_token: access, token_type: 'Bearer', expires_in: this.core.accessTokenTtlSeconds, refresh_token: refresh }, row.scope ?? undefined);
     }
     // RFC 6749 §4.1.2: a code used twice revokes what its first use produced; listeners hear of it first.
-    if (row.outcome === 'replay' && row.reason) this.events.emit(revocationEvent(row, null, client.clientId));
+    if (row.outcome === 'replay' && row.reason) await this.events.emit(revocationEvent(row, null, client.clientId));
     throw new OAuthException('invalid_grant', INVALID_CODE);
   }
 }

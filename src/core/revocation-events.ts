@@ -36,6 +36,9 @@ const AUDIT_FROM = `revocation_audit a LEFT JOIN grants g ON g.id = a.grant_id`;
 /** Commits can land out of id order (ids are taken at insert): catch-ups look this far back as well. */
 const LATE_COMMIT_MARGIN = 1000n;
 const PAGE = 1000;
+/** How often the outbox is read while notifications are heard (the caches' guarantee, see InvalidationListener). */
+const TAIL_MS = 250;
+/** How often it is read otherwise (no notifications, or the embedded database), and once-per-cluster listeners woken. */
 const POLL_MS = 2000;
 const ONCE_BATCH = 100;
 const ONCE_TIMEOUT_MS = 30_000;
@@ -43,7 +46,9 @@ const ONCE_TIMEOUT_MS = 30_000;
 /**
  * Revocation events, from the outbox: every revocation writes its audit row in the revoking transaction,
  * whichever process made it (this server, another instance, the admin CLI), and this delivers them,
- * woken by the database's notification with a polling fallback.
+ * woken by the database's notification with a polling fallback. While notifications are heard, it also
+ * reads the outbox every TAIL_MS and tells the caches of each revocation it finds (the guarantee for one
+ * whose announcement after commit was lost); the caches answer only while these reads succeed.
  *
  * - `subscribe(listener)`: **every instance** hears every revocation committed after it started (cache
  *   eviction, metrics). Listeners run detached: one that throws or never settles cannot block delivery;
@@ -74,6 +79,8 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   private missed = false;
   private catchingUp?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  private nextPollAt = 0;
+  private readFailedAt = -Infinity;
   private failures = 0;
   private lockConnection?: Promise<Client | undefined>;
 
@@ -116,7 +123,7 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
       this.pending.length = 0;
       this.catchUp();
     }
-    this.timer = setInterval(() => this.tick(), POLL_MS);
+    this.timer = setInterval(() => this.tick(), TAIL_MS);
     this.timer.unref();
   }
 
@@ -139,8 +146,8 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     }
     if (this.listeners.size === 0) {
       // Nobody here to tell: noted as seen, without reading the row (the revoke path's cost stays its own).
+      // The position stays where the reads left it: rows below this id may not have been read yet.
       this.seen.add(id);
-      if (id > this.lastSeen) this.lastSeen = id;
     } else {
       this.pending.push(id);
       // Announcements that arrive together are read together, in one query.
@@ -160,8 +167,12 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   }
 
   private tick(): void {
-    // Without notifications (listener down, or the embedded database), or after a failed read, the outbox is polled.
-    if (!this.invalidation.active || this.missed) this.catchUp();
+    const pollDue = Date.now() >= this.nextPollAt;
+    if (pollDue) this.nextPollAt = Date.now() + POLL_MS;
+    // While notifications are heard, the outbox is read at every tick (the caches' guarantee); without them
+    // (listener down, or the embedded database) it is polled.
+    if (this.invalidation.receiving || pollDue) this.catchUp();
+    if (!pollDue) return;
     for (const entry of this.once.values()) this.wakeOnce(entry);
     // A catch-up never looks below lastSeen - margin, so what is below it need not be remembered.
     for (const id of this.seen) if (id <= this.lastSeen - LATE_COMMIT_MARGIN) this.seen.delete(id);
@@ -176,16 +187,23 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     }
     this.missed = false;
     this.catchingUp = (async () => {
-      if (this.listeners.size === 0) return this.skipUnheard();
+      const tailing = this.invalidation.receiving;
+      if (this.listeners.size === 0 && !tailing) return this.skipUnheard();
+      const startedAt = performance.now();
       const floor = this.lastSeen - LATE_COMMIT_MARGIN > this.startHorizon ? this.lastSeen - LATE_COMMIT_MARGIN : this.startHorizon;
       let from = floor;
+      let found = false;
       // New rows, and late commits in the margin that were not seen yet; page until the outbox is read.
       for (;;) {
         const known = [...this.seen].filter((id) => id > from).map(String);
         const read = await this.deliverPage(`a.id > $1 AND NOT (a.id = ANY ($2::bigint[]))`, [String(from), known]);
-        if (read === undefined || read.count < PAGE) break;
+        if (read === undefined) return;
+        found ||= read.count > 0;
+        if (read.count < PAGE) break;
         from = read.last;
       }
+      this.invalidation.outboxRead(startedAt);
+      if (found) for (const entry of this.once.values()) this.wakeOnce(entry);
     })().finally(() => {
       this.catchingUp = undefined;
     });
@@ -202,9 +220,16 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
       // A listener that subscribed meanwhile is owed what the next catch-up reads from the old position.
       if (this.listeners.size === 0 && id > this.lastSeen) this.lastSeen = id;
     } catch (err) {
-      this.missed = true;
-      this.logger.warn(`Could not read revocation events; retrying: ${(err as Error).message}`);
+      this.readFailed(err);
     }
+  }
+
+  /** A read of the outbox failed: the next tick reads again; logged at most every 10 s (it is read 4 times a second). */
+  private readFailed(err: unknown): void {
+    this.missed = true;
+    if (performance.now() - this.readFailedAt < 10_000) return;
+    this.readFailedAt = performance.now();
+    this.logger.warn(`Could not read revocation events; retrying: ${(err as Error).message}`);
   }
 
   private async newestAuditId(): Promise<bigint> {
@@ -212,15 +237,21 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     return BigInt(max ?? 0);
   }
 
-  /** Reads up to a page of audit rows and delivers the ones not seen; undefined when the read failed. */
+  /**
+   * Reads up to a page of audit rows and delivers the ones not seen (to the caches, and to this instance's
+   * listeners: only the grant when there are none); undefined when the read failed.
+   */
   private async deliverPage(where: string, params: unknown[]): Promise<{ count: number; last: bigint } | undefined> {
     if (this.stopped) return undefined;
+    const heard = this.listeners.size > 0;
     let rows: AuditRow[];
     try {
-      rows = await this.dataSource.query(`SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_FROM} WHERE ${where} ORDER BY a.id LIMIT ${PAGE}`, params);
+      const sql = heard
+        ? `SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_FROM} WHERE ${where} ORDER BY a.id LIMIT ${PAGE}`
+        : `SELECT a.id::text AS id, a.grant_id FROM revocation_audit a WHERE ${where} ORDER BY a.id LIMIT ${PAGE}`;
+      rows = await this.dataSource.query(sql, params);
     } catch (err) {
-      this.missed = true;
-      this.logger.warn(`Could not read revocation events; retrying: ${(err as Error).message}`);
+      this.readFailed(err);
       return undefined;
     }
     for (const row of rows) {
@@ -228,6 +259,8 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
       if (id <= this.startHorizon || this.seen.has(id)) continue;
       this.seen.add(id);
       if (id > this.lastSeen) this.lastSeen = id;
+      this.invalidation.evictGrant(row.grant_id);
+      if (!heard) continue;
       const event = toEvent(row);
       if (this.announced.delete(keyOf(event))) continue;
       this.deliver(event);
@@ -237,13 +270,16 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
 
   /**
    * A revocation this process just committed: its listeners hear of it at once, without waiting for the
-   * outbox (which then normally does not repeat it here). Other instances hear of it through the outbox.
+   * outbox (which then normally does not repeat it here), and every instance's caches are told (see
+   * InvalidationListener.announce). Other instances' listeners hear of it through the outbox. Resolves once
+   * the announcement is sent (or failed, leaving it to the outbox): await it before answering the request.
    */
-  emit(event: RevocationEvent): void {
+  emit(event: RevocationEvent): Promise<void> {
     // Remembered only when the outbox will deliver it here too (to a listener of this process): without
     // listeners the outbox's announcements are not read, and the map would hold every revocation for minutes.
     if (this.started && this.listeners.size > 0) this.announced.set(keyOf(event), Date.now());
     this.deliver(event);
+    return this.invalidation.announce([event.grantId]);
   }
 
   /** Delivers an event to this instance's listeners, detached from the caller. */

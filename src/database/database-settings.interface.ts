@@ -8,4 +8,9 @@ export interface DatabaseSettings {
   /** Where the embedded database keeps its files; `memory://` for a throwaway database. */
   embeddedDataDir: string;
   migrationsRun: boolean;
+  /**
+   * The pool's sessions leave a revocation's notification to the process, which sends it once the
+   * revocation has committed (see ANNOUNCE_AFTER_COMMIT_OPTION); PostgreSQL only (`url` set).
+   */
+  announceAfterCommit: boolean;
 }

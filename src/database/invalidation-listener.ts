@@ -13,6 +13,21 @@ export function connectionConfigOf(dataSource: DataSource): ClientConfig | undef
 export const INVALIDATION_CHANNEL = 'oauth_invalidate';
 
 /**
+ * The startup option (pg's `options`) of a pool whose process announces its revocations after they commit
+ * (`InvalidationListener.announce`, which `RevocationEvents.emit` calls): the revocation's audit row then
+ * notifies nobody from inside the revoking transaction, where a notification would make every revocation
+ * in the cluster wait for the one before it to reach disk (see migrations/*-announce-after-commit.ts).
+ */
+export const ANNOUNCE_AFTER_COMMIT_OPTION = '-c oauth.announce_after_commit=on';
+
+/**
+ * How long after its last successful read of the revocation outbox (by RevocationEvents, a few times a
+ * second) a cache may still answer: the outbox is what guarantees that a revocation whose announcement was
+ * lost (its process died between commit and announcement) still reaches every cache.
+ */
+export const OUTBOX_READ_LEASE_MS = 1000;
+
+/**
  * What the subscribers hear of one notification. A revocation's audit row (`r:<audit id>:<grant id>`)
  * speaks for its grant too: it is heard as `g:<grant id>` (the caches) and `r:<audit id>` (the events).
  */
@@ -52,6 +67,11 @@ export interface InvalidationListenerOptions {
  * never stale) and they are flushed both when it goes down and when it comes back, since notifications
  * sent in between were lost. On the embedded database (PGlite serves every socket from one session, and
  * does not deliver notifications to other connections) it never becomes active: nothing is cached there.
+ *
+ * A revocation is announced twice over: by a notification (from its transaction, or from its process right
+ * after the commit: `announce`), and by its audit row, which RevocationEvents reads a few times a second on
+ * every instance and hands back here (`evictGrant`). The notification is the fast way; the outbox is the
+ * sure one, so the caches answer only while its reads succeed (`outboxRead`, `OUTBOX_READ_LEASE_MS`).
  */
 @Injectable()
 export class InvalidationListener implements OnApplicationBootstrap, OnModuleDestroy {
@@ -65,6 +85,15 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
   private heartbeat?: NodeJS.Timeout;
   /** The heartbeat sent and not yet heard back. */
   private awaiting?: string;
+  /** When the last successful read of the revocation outbox started (see outboxRead). */
+  private outboxReadAt = -Infinity;
+  /** The embedded database: notifications reach nobody, so nothing is announced. */
+  private embedded = false;
+  /** Grant announcements waiting for the batch in flight to finish, and that batch. */
+  private queued: string[] = [];
+  private sending?: Promise<void>;
+  private nextBatch?: Promise<void>;
+  private announceFailedAt = -Infinity;
 
   private readonly options: InvalidationListenerOptions;
 
@@ -84,9 +113,57 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
     return this.stop();
   }
 
-  /** True while notifications are being received: only then may a cache answer without asking the database. */
+  /**
+   * True while notifications are being received and the revocation outbox was read within the lease: only
+   * then may a cache answer without asking the database.
+   */
   get active(): boolean {
+    return this.listening && performance.now() - this.outboxReadAt < OUTBOX_READ_LEASE_MS;
+  }
+
+  /** True while notifications are being received (the outbox is then read often: see RevocationEvents). */
+  get receiving(): boolean {
     return this.listening;
+  }
+
+  /** A read of the revocation outbox that started at `startedAt` (`performance.now()`) succeeded. */
+  outboxRead(startedAt: number): void {
+    if (startedAt > this.outboxReadAt) this.outboxReadAt = startedAt;
+  }
+
+  /** The outbox holds a revocation of `grantId` (perhaps never announced): every cache here forgets it. */
+  evictGrant(grantId: string): void {
+    this.deliverPayload(`g:${grantId}`);
+  }
+
+  /**
+   * Announces revocations that have committed, to every instance (this one at once): one notification per
+   * grant, those asked for while a batch is in flight sent together in the next. Resolves once sent; a
+   * failure is logged and leaves it to the outbox (every instance reads it within a moment).
+   */
+  announce(grantIds: readonly string[]): Promise<void> {
+    for (const id of grantIds) this.evictGrant(id);
+    if (this.embedded || grantIds.length === 0) return Promise.resolve();
+    for (const id of grantIds) this.queued.push(`g:${id}`);
+    this.nextBatch ??= (this.sending ?? Promise.resolve()).then(() => this.sendQueued());
+    return this.nextBatch;
+  }
+
+  private sendQueued(): Promise<void> {
+    this.nextBatch = undefined; // from now on, announcements wait for the next batch
+    const batch = this.queued;
+    this.queued = [];
+    const sending = this.dataSource.query(`SELECT pg_notify('${INVALIDATION_CHANNEL}', p) FROM unnest($1::text[]) p`, [batch]).then(
+      () => undefined,
+      (err: Error) => {
+        // At most one line per minute: when the database is gone every revocation fails the same way.
+        if (performance.now() - this.announceFailedAt < 60_000) return;
+        this.announceFailedAt = performance.now();
+        this.logger.warn(`Could not announce ${batch.length} revocation(s); every instance reads them from the outbox instead: ${err.message}`);
+      },
+    );
+    this.sending = sending;
+    return sending;
   }
 
   subscribe(subscriber: InvalidationSubscriber): () => void {
@@ -96,7 +173,11 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
 
   /** Starts listening (and keeps trying in the background); resolves once the first attempt is over. */
   async start(): Promise<void> {
-    if (this.options.enabled === false) return;
+    if (this.options.enabled === false) {
+      // Not listening here does not stop other instances listening: announce to them, unless nobody can hear.
+      this.embedded = await this.dataSource.query('SELECT version()').then(([{ version }]: Array<{ version: string }>) => /PGlite/.test(version), () => false);
+      return;
+    }
     const config = this.connectionConfig();
     if (!config) return;
     await this.connect(config);
@@ -104,6 +185,7 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await Promise.all([this.sending, this.nextBatch]); // announcements asked for are sent before the pool closes
     clearTimeout(this.timer);
     clearInterval(this.heartbeat);
     this.listening = false;
@@ -128,6 +210,7 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
       const [{ version }] = (await client.query<{ version: string }>('SELECT version()')).rows;
       if (/PGlite/.test(version)) {
         this.logger.log('Embedded database: notifications do not reach other connections, so nothing is cached');
+        this.embedded = true;
         this.stopped = true;
         await client.end();
         return;
@@ -186,7 +269,11 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
       if (notification.payload === `h:${this.awaiting}`) this.awaiting = undefined;
       return;
     }
-    for (const payload of subscriberPayloads(notification.payload)) for (const s of this.subscribers) s.evict(payload);
+    this.deliverPayload(notification.payload);
+  }
+
+  private deliverPayload(payload: string): void {
+    for (const part of subscriberPayloads(payload)) for (const s of this.subscribers) s.evict(part);
   }
 
   private flushAll(): void {

@@ -85,7 +85,7 @@ export class DeviceCodeGrantHandler implements GrantHandler {
     const waiting = WAITING[row.outcome];
     if (waiting) throw new OAuthException(row.outcome as 'authorization_pending', waiting);
     // RFC 6749 §4.1.2, applied to device codes: a code used twice revokes what its first use produced.
-    if (row.outcome === 'reuse' && row.reason) this.events.emit(revocationEvent(row, null, client.clientId));
+    if (row.outcome === 'reuse' && row.reason) await this.events.emit(revocationEvent(row, null, client.clientId));
     throw new OAuthException('invalid_grant', INVALID_CODE);
   }
 }

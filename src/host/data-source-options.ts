@@ -2,6 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { OAUTH_ENTITIES, OAUTH_MIGRATIONS } from '../schema/entities';
 import type { OpenedDatabase } from '../database/database-connection';
 import type { DatabaseSettings } from '../database/database-settings.interface';
+import { ANNOUNCE_AFTER_COMMIT_OPTION } from '../database/invalidation-listener';
 
 /** The TypeORM options shared by the Nest module and the TypeORM CLI's data source. */
 export function dataSourceOptions(db: OpenedDatabase, settings: DatabaseSettings): DataSourceOptions {
@@ -25,6 +26,8 @@ export function dataSourceOptions(db: OpenedDatabase, settings: DatabaseSettings
       statement_timeout: settings.statementTimeoutMs || undefined,
       query_timeout: settings.statementTimeoutMs ? settings.statementTimeoutMs + 2000 : undefined,
       application_name: 'nestjs-oauth2-revocation',
+      // Not on the embedded database (one session for every connection, and nobody to notify).
+      options: settings.url && settings.announceAfterCommit ? ANNOUNCE_AFTER_COMMIT_OPTION : undefined,
     },
   };
 }

@@ -25,26 +25,44 @@ const client = (clientId: string): AuthenticatedClient => ({ clientId, method: '
 /** The service on a stand-in database that answers as the SQL functions would; the functions themselves are covered end to end. */
 function serviceWith(answer: ReturnType<typeof row>, options: RevocationModuleOptions = {}) {
   const query = jest.fn().mockResolvedValue([answer]);
-  const events = new RevocationEvents({} as DataSource, { subscribe: () => () => undefined } as unknown as InvalidationListener);
+  // The announcement to every instance: the request waits for it (a deferred the test settles).
+  const announced: string[][] = [];
+  let sent!: () => void;
+  const announce = jest.fn((grantIds: string[]) => {
+    announced.push(grantIds);
+    return new Promise<void>((resolve) => (sent = resolve));
+  });
+  const events = new RevocationEvents({} as DataSource, { subscribe: () => () => undefined, announce } as unknown as InvalidationListener);
   const heard: RevocationEvent[] = [];
   events.subscribe((e) => void heard.push(e));
   const service = new RevocationService({ query, driver: {} } as unknown as DataSource, resolveCoreOptions({ issuer: 'https://auth.example.com' }), events, resolveRevocationOptions(options));
   const delivered = () => new Promise((resolve) => setImmediate(resolve)).then(() => heard);
-  return { service, query, delivered };
+  /** Runs `call`, settling the announcement it waits for (if any); answers whether it had resolved before that. */
+  const settled = async <T>(call: Promise<T>): Promise<{ value: T; before: boolean }> => {
+    let done = false;
+    void call.then(() => (done = true), () => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = done;
+    if (announce.mock.calls.length > 0) sent();
+    return { value: await call, before };
+  };
+  return { service, query, delivered, announced, settled };
 }
 
 describe('RevocationService', () => {
   it('sends the token hash, its kind from the prefix, the caller and the foreign-client policy in one statement', async () => {
     const token = generateToken('oat_');
-    const { service, query } = serviceWith(row('revoked', 'client_request'), { foreignClient: 'ignore' });
-    await service.revokeAsRequested(token, client('owner'));
+    const { service, query, settled } = serviceWith(row('revoked', 'client_request'), { foreignClient: 'ignore' });
+    await settled(service.revokeAsRequested(token, client('owner')));
     expect(query).toHaveBeenCalledTimes(1);
     expect(query.mock.calls[0][1]).toEqual([hashToken(token), 'access_token', 'owner', 'ignore']);
   });
 
   it("announces a revocation with the reason and time the database recorded, suspicious when another party asked", async () => {
-    const { service, delivered } = serviceWith(row('revoked', 'anonymous_request'));
-    await service.revokeAsRequested(generateToken('ort_'), null);
+    const { service, delivered, announced, settled } = serviceWith(row('revoked', 'anonymous_request'));
+    // The request answers only once every instance has been told (its caches), not before.
+    expect((await settled(service.revokeAsRequested(generateToken('ort_'), null))).before).toBe(false);
+    expect(announced).toEqual([[row('x').grant_id]]);
     expect(await delivered()).toEqual([
       { grantId: row('x').grant_id, clientId: 'owner', subject: '@alice:example.org', scope: 'openid', tokenType: 'refresh_token', revokingClientId: null, reason: 'anonymous_request', suspicious: true, revokedAt: REVOKED_AT },
     ]);
@@ -52,18 +70,21 @@ describe('RevocationService', () => {
 
   it("is not suspicious when the grant's own client or an operator revoked it", async () => {
     const own = serviceWith(row('revoked', 'client_request'));
-    await own.service.revokeAsRequested(generateToken('oat_'), client('owner'));
+    await own.settled(own.service.revokeAsRequested(generateToken('oat_'), client('owner')));
     expect((await own.delivered()).map((e) => [e.reason, e.suspicious])).toEqual([['client_request', false]]);
     const admin = serviceWith(row('revoked', 'admin'));
-    expect(await admin.service.revokeGrant(row('x').grant_id!)).toBe(true);
+    const byOperator = await admin.settled(admin.service.revokeGrant(row('x').grant_id!));
+    expect(byOperator).toEqual({ value: true, before: false });
+    expect(admin.announced).toEqual([[row('x').grant_id]]);
     expect(admin.query.mock.calls[0][1]).toEqual([row('x').grant_id, 'admin']);
     expect((await admin.delivered()).map((e) => [e.reason, e.suspicious, e.tokenType])).toEqual([['admin', false, null]]);
   });
 
   it('announces nothing when nothing changed', async () => {
-    const { service, delivered } = serviceWith(row('already_revoked', 'client_request'));
+    const { service, delivered, announced } = serviceWith(row('already_revoked', 'client_request'));
     await service.revokeAsRequested(generateToken('oat_'), client('owner'));
     expect(await delivered()).toEqual([]);
+    expect(announced).toEqual([]);
   });
 
   it('refuses an anonymous caller under anonymous=deny before asking the database', async () => {

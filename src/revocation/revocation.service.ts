@@ -71,13 +71,15 @@ export class RevocationService {
     const kind = parseTokenKind(token, this.core.tokenPrefixes);
     if (!kind) return 'not_found';
     const [row] = await REVOKE_TOKEN.run(this.dataSource, [hashToken(token), kind, revokingClientId, foreignClient]);
-    return this.announce(row, kind, revokingClientId);
+    await this.announce(row, kind, revokingClientId);
+    return row.outcome;
   }
 
   /** Revokes a grant by id, as an operator (`grant:revoke`). True when this call revoked something. */
   async revokeGrant(grantId: string, reason: RevocationReason = 'admin'): Promise<boolean> {
     const [row]: RevokeRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM oauth_revoke_grant($1, NULL, NULL, $2)`, [grantId, reason]);
-    return this.announce(row, null, null) === 'revoked';
+    await this.announce(row, null, null);
+    return row.outcome === 'revoked';
   }
 
   /**
@@ -105,13 +107,14 @@ export class RevocationService {
   }
 
   /** Emits the events of committed revocations (from `revokeGrantsOfIn`); answers the ids revoked. */
-  announceRevoked(pending: PendingRevocations): string[] {
-    return pending.rows.filter((row) => this.announce(row, null, null) === 'revoked').map((row) => row.grant_id!);
+  async announceRevoked(pending: PendingRevocations): Promise<string[]> {
+    const revoked = pending.rows.filter((row) => row.outcome === 'revoked');
+    await Promise.all(revoked.map((row) => this.announce(row, null, null)));
+    return revoked.map((row) => row.grant_id!);
   }
 
-  /** Listeners hear of a revocation once it has committed (the statement above). */
-  private announce(row: RevokeRow, tokenType: TokenKind | null, revokingClientId: string | null): RevocationOutcome {
-    if (row.outcome === 'revoked') this.events.emit(revocationEvent(row, tokenType, revokingClientId));
-    return row.outcome;
+  /** Listeners and every instance's caches hear of a revocation once it has committed (the statement above). */
+  private announce(row: RevokeRow, tokenType: TokenKind | null, revokingClientId: string | null): Promise<void> | undefined {
+    if (row.outcome === 'revoked') return this.events.emit(revocationEvent(row, tokenType, revokingClientId));
   }
 }

@@ -107,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       connectTimeoutMs: vars.DATABASE_CONNECT_TIMEOUT_MS,
       embeddedDataDir: vars.EMBEDDED_DATA_DIR,
       migrationsRun: vars.MIGRATIONS_RUN,
+      announceAfterCommit: vars.DATABASE_ANNOUNCE_AFTER_COMMIT,
     },
     tokens: {
       prefixes: { access: vars.ACCESS_TOKEN_PREFIX, refresh: vars.REFRESH_TOKEN_PREFIX },

@@ -58,6 +58,14 @@ export class EnvironmentVariables {
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_LISTEN_URL must be a postgres:// or postgresql:// URL' })
   DATABASE_LISTEN_URL?: string;
 
+  /**
+   * The server announces each revocation right after it commits, instead of a notification inside the
+   * revoking transaction (which serialises revocations cluster-wide); false behind a pooler that refuses
+   * the `options` startup parameter.
+   */
+  @Transform(toBool) @IsBoolean({ message: 'DATABASE_ANNOUNCE_AFTER_COMMIT must be true or false' })
+  DATABASE_ANNOUNCE_AFTER_COMMIT = true;
+
   /** Longest a cached token check or client record lives; 0 turns the caches off. */
   @Transform(toInt) @WholeNumber(0, 86400)
   CACHE_TTL_SECONDS = 300;

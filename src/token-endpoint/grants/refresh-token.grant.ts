@@ -58,7 +58,7 @@ export class RefreshTokenGrantHandler implements GrantHandler {
         return withScope({ access_token: access, token_type: 'Bearer', expires_in: this.core.accessTokenTtlSeconds, refresh_token: refresh }, row.scope ?? undefined);
       case 'reuse':
         // The revocation has committed (the statement above); listeners hear of it before the client does.
-        this.events.emit(revocationEvent(row, 'refresh_token', client.clientId));
+        await this.events.emit(revocationEvent(row, 'refresh_token', client.clientId));
         throw new OAuthException('invalid_grant', REUSED_REFRESH);
       case 'invalid_scope':
         throw new OAuthException('invalid_scope', 'The requested scope exceeds the scope of the grant (RFC 6749 §6).');
