@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { InvalidationListener, OUTBOX_READ_LEASE_MS, subscriberPayloads } from './invalidation-listener';
+import { ANNOUNCE_WAIT_MS, InvalidationListener, OUTBOX_READ_LEASE_MS, subscriberPayloads } from './invalidation-listener';
 
 describe('invalidation payloads as subscribers hear them', () => {
   const grant = '0b9f6c1e-6d1e-4f3c-9a43-2f1d8f0a7b11';
@@ -67,6 +67,18 @@ describe('announcing revocations after commit', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+
+  it('stops holding the answer back after ANNOUNCE_WAIT_MS when the pool does not answer, and sends what came meanwhile', async () => {
+    const { queries, listener } = fakeDataSource();
+    const began = performance.now();
+    await listener.announce([grants[0]]); // its query never finishes
+    expect(performance.now() - began).toBeGreaterThanOrEqual(ANNOUNCE_WAIT_MS - 5);
+    const next = listener.announce([grants[1]]);
+    await tick();
+    expect(queries.map((q) => q.params[0])).toEqual([['g:g-1'], ['g:g-2']]);
+    queries[1].finish();
+    await next;
   });
 
   it('answers from the caches only while the outbox has been read within the lease', () => {

@@ -27,6 +27,9 @@ export const ANNOUNCE_AFTER_COMMIT_OPTION = '-c oauth.announce_after_commit=on';
  */
 export const OUTBOX_READ_LEASE_MS = 1000;
 
+/** Longest a revocation's answer waits for its announcement; past it the outbox carries it (see announce). */
+export const ANNOUNCE_WAIT_MS = 1000;
+
 /**
  * What the subscribers hear of one notification. A revocation's audit row (`r:<audit id>:<grant id>`)
  * speaks for its grant too: it is heard as `g:<grant id>` (the caches) and `r:<audit id>` (the events).
@@ -138,8 +141,9 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
 
   /**
    * Announces revocations that have committed, to every instance (this one at once): one notification per
-   * grant, those asked for while a batch is in flight sent together in the next. Resolves once sent; a
-   * failure is logged and leaves it to the outbox (every instance reads it within a moment).
+   * grant, those asked for while a batch is in flight sent together in the next. Resolves once sent, or
+   * after ANNOUNCE_WAIT_MS at the latest (a busy or failing pool must not hold the answer back); a failure
+   * is logged and leaves it to the outbox (every instance reads it within a moment).
    */
   announce(grantIds: readonly string[]): Promise<void> {
     for (const id of grantIds) this.evictGrant(id);
@@ -153,7 +157,7 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
     this.nextBatch = undefined; // from now on, announcements wait for the next batch
     const batch = this.queued;
     this.queued = [];
-    const sending = this.dataSource.query(`SELECT pg_notify('${INVALIDATION_CHANNEL}', p) FROM unnest($1::text[]) p`, [batch]).then(
+    const sent = this.dataSource.query(`SELECT pg_notify('${INVALIDATION_CHANNEL}', p) FROM unnest($1::text[]) p`, [batch]).then(
       () => undefined,
       (err: Error) => {
         // At most one line per minute: when the database is gone every revocation fails the same way.
@@ -162,6 +166,14 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
         this.logger.warn(`Could not announce ${batch.length} revocation(s); every instance reads them from the outbox instead: ${err.message}`);
       },
     );
+    let timer: NodeJS.Timeout | undefined;
+    const sending = Promise.race([
+      sent.finally(() => clearTimeout(timer)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ANNOUNCE_WAIT_MS);
+        timer.unref();
+      }),
+    ]);
     this.sending = sending;
     return sending;
   }
