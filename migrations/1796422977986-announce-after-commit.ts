@@ -3,8 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * A revocation's audit row no longer notifies from inside the revoking transaction when the session says
  * its process announces the grant itself once the transaction has committed (`oauth.announce_after_commit`
- * = on, which the server's pool connections carry: see `ANNOUNCE_AFTER_COMMIT` in
- * src/database/invalidation-listener.ts).
+ * = on, which the server's and the admin CLI's pool connections carry: see `ANNOUNCE_AFTER_COMMIT_OPTION`
+ * in src/database/invalidation-listener.ts).
  *
  * Why: PostgreSQL lets one notifying transaction at a time commit in the whole cluster, and holds that turn
  * until the commit's WAL is flushed, so a NOTIFY inside every revocation serialises revocations through
@@ -14,8 +14,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Nothing may be lost by it: the audit row is still written in the revoking transaction (the outbox), and
  * every instance reads the outbox a few times a second, evicting what each new row names, so a revocation
  * whose process died between its commit and its announcement still reaches every cache within that
- * interval. Every other session (the admin CLI's, an operator's psql, the grant and access-token
- * triggers for revocations made by hand) notifies inside its transaction as before.
+ * interval. Every other session (an operator's psql, a host app's pool without the option) notifies inside
+ * its transaction as before, and so do the grant and access-token triggers for revocations made by hand.
  */
 const WHEN_NOT_ANNOUNCED_AFTER = `current_setting('oauth.announce_after_commit', true) IS DISTINCT FROM 'on'`;
 

@@ -2,6 +2,7 @@ import request from 'supertest';
 import type { CreatedClient } from '../src/clients/clients.service';
 import { Client } from 'pg';
 import { ANNOUNCE_AFTER_COMMIT_OPTION, INVALIDATION_CHANNEL, InvalidationListener } from '../src/database/invalidation-listener';
+import { RevocationEvents } from '../src/core/revocation-events';
 import { runAdmin } from './support/admin-cli';
 import { Fixtures } from './support/fixtures';
 import { waitFor } from './support/processes';
@@ -29,6 +30,18 @@ async function listenRaw(): Promise<{ heard: string[]; listening: Client }> {
   return { heard, listening };
 }
 
+/** A session like the server's (it leaves each revocation's notification to its process), whose process never sends it. */
+async function unannouncedSession(): Promise<Client> {
+  const session = new Client({ connectionString: testDatabaseUrl(), options: ANNOUNCE_AFTER_COMMIT_OPTION });
+  await session.connect();
+  return session;
+}
+
+/** Waits (within `ms`) until every one of `servers` answers `token` inactive. */
+async function refusedBy(servers: TestServer[], token: string, rs: CreatedClient, ms: number, what: string): Promise<void> {
+  await waitFor(async () => (await Promise.all(servers.map((s) => active(s, token, rs)))).every((a) => !a), ms, what);
+}
+
 (onPostgres ? describe : describe.skip)('revocation reaches every instance at once (LISTEN/NOTIFY-invalidated caches, PostgreSQL)', () => {
   let a: TestServer;
   let b: TestServer;
@@ -52,6 +65,14 @@ async function listenRaw(): Promise<{ heard: string[]; listening: Client }> {
     await b.close();
     await proxy.stop();
   });
+
+  /** A new grant whose access token both instances have checked (and cached). */
+  async function cachedOnBoth(): Promise<Awaited<ReturnType<Fixtures['login']>>> {
+    const login = await fx.login(app.client_id);
+    expect(await active(a, login.access_token, rs)).toBe(true);
+    expect(await active(b, login.access_token, rs)).toBe(true);
+    return login;
+  }
 
   it('answers a repeated check from memory: a change the triggers do not announce is not seen until the entry goes', async () => {
     const login = await fx.login(app.client_id);
@@ -110,8 +131,8 @@ async function listenRaw(): Promise<{ heard: string[]; listening: Client }> {
       const audits = await a.pool.query('SELECT 1 FROM revocation_audit WHERE grant_id = $1', [login.grant_id]);
       expect(audits.rowCount).toBe(1); // the outbox has it, though its own notification was not sent
       await waitFor(async () => heard.some((p) => grantIn(p) === login.grant_id), 2_000, 'the revocation notification');
-      // One transaction of a session that announces nothing after commit (the test's own, as the admin CLI's
-      // or psql's): the revocation function, then an operator's own UPDATE of another grant's access token.
+      // One transaction of a session without the setting (the test's own, as psql's): the revocation
+      // function, then an operator's own UPDATE of another grant's access token.
       const tx = await a.pool.connect();
       try {
         await tx.query('BEGIN');
@@ -138,22 +159,72 @@ async function listenRaw(): Promise<{ heard: string[]; listening: Client }> {
 
   it('a revocation whose announcement never comes (its process died after the commit) still reaches every cache, through the outbox', async () => {
     const { heard, listening } = await listenRaw();
-    // A session like the server's (it leaves the notification to its process), whose process never sends it.
-    const session = new Client({ connectionString: testDatabaseUrl(), options: ANNOUNCE_AFTER_COMMIT_OPTION });
-    await session.connect();
+    const session = await unannouncedSession();
     try {
-      const login = await fx.login(app.client_id);
-      expect(await active(a, login.access_token, rs)).toBe(true);
-      expect(await active(b, login.access_token, rs)).toBe(true);
+      const login = await cachedOnBoth();
       const [row] = (await session.query(`SELECT outcome FROM oauth_revoke_grant($1, NULL, NULL, 'admin')`, [login.grant_id])).rows;
       expect(row.outcome).toBe('revoked');
       // Both instances read it from the outbox within a tick (250 ms) and evict it.
-      await waitFor(async () => !(await active(a, login.access_token, rs)) && !(await active(b, login.access_token, rs)), 2_000, 'both instances to read the revocation from the outbox');
+      await refusedBy([a, b], login.access_token, rs, 1_000, 'both instances to read the revocation from the outbox');
       // No notification carried it (one sent at its commit would have arrived long before the outbox was read).
       expect(heard.filter((p) => p.includes(login.grant_id))).toEqual([]);
     } finally {
       await session.end();
       await listening.end();
+    }
+  });
+
+  it('a revocation that commits after later ones were read (its audit id taken first), unannounced, still reaches every cache', async () => {
+    const { heard, listening } = await listenRaw();
+    const session = await unannouncedSession();
+    try {
+      const late = await cachedOnBoth();
+      await session.query('BEGIN');
+      const [taken] = (await session.query(`SELECT outcome FROM oauth_revoke_grant($1, NULL, NULL, 'admin')`, [late.grant_id])).rows;
+      expect(taken.outcome).toBe('revoked'); // its audit row has its id, not yet committed
+      // Ids are taken far ahead meanwhile (many revocations elsewhere, say, or rolled back): no fixed margin of
+      // ids behind the newest row read would still cover this one.
+      await a.pool.query(`SELECT setval(pg_get_serial_sequence('revocation_audit', 'id'), nextval(pg_get_serial_sequence('revocation_audit', 'id')) + 2000)`);
+      // A later revocation through A commits, and both instances read the outbox past it.
+      const later = await fx.login(app.client_id);
+      expect((await new OAuthCalls(request(a.app.getHttpServer())).revoke(later.access_token, app)).status).toBe(200);
+      const [laterAudit] = (await a.pool.query<{ id: string }>('SELECT id::text AS id FROM revocation_audit WHERE grant_id = $1', [later.grant_id])).rows;
+      const readPast = (s: TestServer) => (s.app.get(RevocationEvents) as unknown as { position: bigint }).position >= BigInt(laterAudit.id);
+      await waitFor(async () => readPast(a) && readPast(b), 2_000, 'both instances to read past the later revocation');
+      expect(await active(b, late.access_token, rs)).toBe(true); // still cached, still live: nothing committed
+      await session.query('COMMIT');
+      // No notification (the session leaves it to a process that never sends it): only the outbox tells them.
+      await refusedBy([a, b], late.access_token, rs, 1_000, 'both instances to find the late commit');
+      expect(heard.filter((p) => p.includes(late.grant_id))).toEqual([]);
+    } finally {
+      await session.query('ROLLBACK').catch(() => undefined);
+      await session.end();
+      await listening.end();
+    }
+  });
+
+  it('an instance started while a revocation was open (its audit id taken before) finds it when it commits, unannounced', async () => {
+    const session = await unannouncedSession();
+    let c: TestServer | undefined;
+    try {
+      const late = await fx.login(app.client_id);
+      // Checked once before: its first use is recorded (a check would otherwise wait for the grant's row lock).
+      expect(await active(a, late.access_token, rs)).toBe(true);
+      await session.query('BEGIN');
+      await session.query(`SELECT outcome FROM oauth_revoke_grant($1, NULL, NULL, 'admin')`, [late.grant_id]);
+      // A revocation committed after it, so that the newest row at C's start is newer than the open one.
+      const later = await fx.login(app.client_id);
+      expect((await new OAuthCalls(request(a.app.getHttpServer())).revoke(later.access_token, app)).status).toBe(200);
+      c = await startTestServer();
+      const started = c;
+      await waitFor(async () => started.app.get(InvalidationListener).active, 5_000, "C's caches to answer");
+      expect(await active(c, late.access_token, rs)).toBe(true); // cached on C, before the commit
+      await session.query('COMMIT');
+      await refusedBy([started], late.access_token, rs, 1_000, 'C to find the commit');
+    } finally {
+      await session.query('ROLLBACK').catch(() => undefined);
+      await session.end();
+      await c?.close();
     }
   });
 

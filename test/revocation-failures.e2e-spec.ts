@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { Fixtures } from './support/fixtures';
 import { TcpProxy } from './support/tcp-proxy';
@@ -60,20 +61,16 @@ describe('POST /oauth2/revoke when the database fails', () => {
     const logins = await Promise.all(Array.from({ length: 40 }, () => fx.login(clientId)));
     const answers = new Map<string, number>();
     let answered = 0;
-    // All requests go out at once; the link is cut once the first answers are back (the rest are in
-    // flight) and restored a while later.
-    const load = logins.map((login) =>
-      http
-        .post('/oauth2/revoke')
-        .type('form')
-        .send(`token=${login.refresh_token}`)
-        .then((res) => {
-          answers.set(login.grant_id, res.status);
-          answered++;
-          if (answered === 5) proxy.cut();
-          if (answered === 20) proxy.restore();
-        }),
-    );
+    // The requests go out 10 ms apart; the link is cut once the first answers are back (the rest are in
+    // flight or still to come) and restored a while later.
+    const load = logins.map(async (login, i) => {
+      await sleep(i * 10);
+      const res = await http.post('/oauth2/revoke').type('form').send(`token=${login.refresh_token}`);
+      answers.set(login.grant_id, res.status);
+      answered++;
+      if (answered === 5) proxy.cut();
+      if (answered === 20) proxy.restore();
+    });
     await Promise.all(load);
     proxy.restore();
     const statuses = [...answers.values()];

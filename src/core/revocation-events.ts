@@ -33,8 +33,15 @@ interface OnceListener {
 
 const AUDIT_COLUMNS = `a.id::text AS id, a.grant_id, a.client_id, a.subject, g.scope, a.token_type, a.revoking_client_id, a.reason, a.revoked_at`;
 const AUDIT_FROM = `revocation_audit a LEFT JOIN grants g ON g.id = a.grant_id`;
-/** Commits can land out of id order (ids are taken at insert): catch-ups look this far back as well. */
-const LATE_COMMIT_MARGIN = 1000n;
+/**
+ * Commits can land out of id order (an id is taken at insert, the row appears at commit): an id skipped by a
+ * read is a gap, looked for again at every read until its row appears or GAP_TTL_MS has passed (its
+ * transaction rolled back: no revoking transaction stays open that long). At startup, the ids missing among
+ * the last STARTUP_LOOKBACK are gaps too. At most MAX_GAPS are kept, the oldest dropped first.
+ */
+const GAP_TTL_MS = 5 * 60_000;
+const STARTUP_LOOKBACK = 1000n;
+const MAX_GAPS = 10_000;
 const PAGE = 1000;
 /** How often the outbox is read while notifications are heard (the caches' guarantee, see InvalidationListener). */
 const TAIL_MS = 250;
@@ -64,11 +71,12 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   private readonly logger = new Logger('RevocationEvents');
   private readonly listeners = new Set<RevocationListener>();
   private readonly once = new Map<string, OnceListener>();
-  /** Audit ids delivered to this instance's listeners within the late-commit margin (caught up without repeats). */
+  /** Every audit id up to here has been read, or is a gap. */
+  private position = 0n;
+  /** Ids below the position whose rows had not appeared when it passed them → when that was noticed. */
+  private readonly gaps = new Map<bigint, number>();
+  /** Ids above the position already delivered (read by id, or announced with nobody here to tell). */
   private readonly seen = new Set<bigint>();
-  private lastSeen = 0n;
-  /** Rows up to here were committed before this instance started: not announced to its listeners. */
-  private startHorizon = 0n;
   /** Revocations this process made and announced itself at once (grant, reason, time), so the outbox does not repeat them. */
   private readonly announced = new Map<string, number>();
   private readonly pending: bigint[] = [];
@@ -116,7 +124,14 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.lastSeen = this.startHorizon = await this.newestAuditId();
+    // Rows committed before this instance started are not announced to its listeners (nor cached here yet);
+    // ids missing just below the newest may still commit, and are looked for (gaps).
+    const [{ newest, present }]: Array<{ newest: string | null; present: string[] | null }> = await this.dataSource.query(
+      `SELECT max(id)::text AS newest, (SELECT array_agg(id::text) FROM revocation_audit WHERE id > (SELECT max(id) FROM revocation_audit) - ${STARTUP_LOOKBACK}) AS present
+       FROM revocation_audit`,
+    );
+    this.position = BigInt(newest ?? 0);
+    this.addGaps(this.position > STARTUP_LOOKBACK ? this.position - STARTUP_LOOKBACK : 0n, this.position + 1n, new Set((present ?? []).map(BigInt)));
     this.started = true;
     // Announcements that arrived while the horizon was read are in the outbox too: the catch-up reads them.
     if (this.pending.length > 0) {
@@ -145,9 +160,8 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
       return;
     }
     if (this.listeners.size === 0) {
-      // Nobody here to tell: noted as seen, without reading the row (the revoke path's cost stays its own).
-      // The position stays where the reads left it: rows below this id may not have been read yet.
-      this.seen.add(id);
+      // Nobody here to tell: noted as read, without reading the row (its grant was evicted with it).
+      this.take(id);
     } else {
       this.pending.push(id);
       // Announcements that arrive together are read together, in one query.
@@ -171,11 +185,13 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     if (pollDue) this.nextPollAt = Date.now() + POLL_MS;
     // While notifications are heard, the outbox is read at every tick (the caches' guarantee); without them
     // (listener down, or the embedded database) it is polled.
-    if (this.invalidation.receiving || pollDue) this.catchUp();
+    if (this.invalidation.receiving || pollDue || this.missed) this.catchUp();
     if (!pollDue) return;
     for (const entry of this.once.values()) this.wakeOnce(entry);
-    // A catch-up never looks below lastSeen - margin, so what is below it need not be remembered.
-    for (const id of this.seen) if (id <= this.lastSeen - LATE_COMMIT_MARGIN) this.seen.delete(id);
+    // Range reads pass what was seen above the position; gaps that outlived any transaction are given up.
+    for (const id of this.seen) if (id <= this.position) this.seen.delete(id);
+    const expired = Date.now() - GAP_TTL_MS;
+    for (const [id, at] of this.gaps) if (at < expired) this.gaps.delete(id);
     const old = Date.now() - 10 * 60_000;
     for (const [key, at] of this.announced) if (at < old) this.announced.delete(key);
   }
@@ -187,41 +203,25 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     }
     this.missed = false;
     this.catchingUp = (async () => {
-      const tailing = this.invalidation.receiving;
-      if (this.listeners.size === 0 && !tailing) return this.skipUnheard();
       const startedAt = performance.now();
-      const floor = this.lastSeen - LATE_COMMIT_MARGIN > this.startHorizon ? this.lastSeen - LATE_COMMIT_MARGIN : this.startHorizon;
-      let from = floor;
       let found = false;
-      // New rows, and late commits in the margin that were not seen yet; page until the outbox is read.
+      // New rows, and the gaps' rows that have appeared since; page until the outbox is read.
       for (;;) {
-        const known = [...this.seen].filter((id) => id > from).map(String);
-        const read = await this.deliverPage(`a.id > $1 AND NOT (a.id = ANY ($2::bigint[]))`, [String(from), known]);
+        // (Not `a.id > $1 OR …`, which the planner may answer by walking the whole index in id order.)
+        const read = await this.deliverPage(
+          `a.id = ANY (ARRAY(SELECT id FROM revocation_audit WHERE id > $1 ORDER BY id LIMIT ${PAGE}) || $2::bigint[])`,
+          [String(this.position), [...this.gaps.keys()].map(String)],
+          true,
+        );
         if (read === undefined) return;
         found ||= read.count > 0;
-        if (read.count < PAGE) break;
-        from = read.last;
+        if (read.advanced < PAGE) break;
       }
       this.invalidation.outboxRead(startedAt);
       if (found) for (const entry of this.once.values()) this.wakeOnce(entry);
     })().finally(() => {
       this.catchingUp = undefined;
     });
-  }
-
-  /**
-   * Nobody on this instance listens: the outbox is not read (the revoke path's cost stays its own), only
-   * where it ends. Nothing is marked seen: a listener that subscribes later may hear a revocation from
-   * within the late-commit margin before it subscribed, but never misses one committed after.
-   */
-  private async skipUnheard(): Promise<void> {
-    try {
-      const id = await this.newestAuditId();
-      // A listener that subscribed meanwhile is owed what the next catch-up reads from the old position.
-      if (this.listeners.size === 0 && id > this.lastSeen) this.lastSeen = id;
-    } catch (err) {
-      this.readFailed(err);
-    }
   }
 
   /** A read of the outbox failed: the next tick reads again; logged at most every 10 s (it is read 4 times a second). */
@@ -232,40 +232,65 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     this.logger.warn(`Could not read revocation events; retrying: ${(err as Error).message}`);
   }
 
-  private async newestAuditId(): Promise<bigint> {
-    const [{ max }]: Array<{ max: string | null }> = await this.dataSource.query('SELECT max(id)::text AS max FROM revocation_audit');
-    return BigInt(max ?? 0);
-  }
-
   /**
-   * Reads up to a page of audit rows and delivers the ones not seen (to the caches, and to this instance's
-   * listeners: only the grant when there are none); undefined when the read failed.
+   * Reads up to a page of audit rows and delivers the ones not read before (to the caches, and to this
+   * instance's listeners: only the grant when there are none); undefined when the read failed. A range
+   * read (`advance`) moves the position past what it read, noting the ids it skipped as gaps.
    */
-  private async deliverPage(where: string, params: unknown[]): Promise<{ count: number; last: bigint } | undefined> {
+  private async deliverPage(where: string, params: unknown[], advance = false): Promise<{ count: number; advanced: number } | undefined> {
     if (this.stopped) return undefined;
     const heard = this.listeners.size > 0;
     let rows: AuditRow[];
     try {
       const sql = heard
-        ? `SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_FROM} WHERE ${where} ORDER BY a.id LIMIT ${PAGE}`
-        : `SELECT a.id::text AS id, a.grant_id FROM revocation_audit a WHERE ${where} ORDER BY a.id LIMIT ${PAGE}`;
+        ? `SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_FROM} WHERE ${where} ORDER BY a.id`
+        : `SELECT a.id::text AS id, a.grant_id FROM revocation_audit a WHERE ${where} ORDER BY a.id`;
       rows = await this.dataSource.query(sql, params);
     } catch (err) {
       this.readFailed(err);
       return undefined;
     }
-    for (const row of rows) {
-      const id = BigInt(row.id);
-      if (id <= this.startHorizon || this.seen.has(id)) continue;
-      this.seen.add(id);
-      if (id > this.lastSeen) this.lastSeen = id;
+    const ids = rows.map((row) => BigInt(row.id));
+    const fresh = rows.filter((_, i) => this.take(ids[i]));
+    const beyond = advance ? ids.filter((id) => id > this.position) : [];
+    if (advance) {
+      if (beyond.length > 0) {
+        const last = beyond[beyond.length - 1];
+        this.addGaps(this.position, last, new Set(beyond));
+        this.position = last;
+      }
+    }
+    for (const row of fresh) {
       this.invalidation.evictGrant(row.grant_id);
       if (!heard) continue;
       const event = toEvent(row);
       if (this.announced.delete(keyOf(event))) continue;
       this.deliver(event);
     }
-    return { count: rows.length, last: rows.length ? BigInt(rows[rows.length - 1].id) : 0n };
+    return { count: rows.length, advanced: beyond.length };
+  }
+
+  /** Whether the row `id` is read for the first time (then remembered as read). */
+  private take(id: bigint): boolean {
+    if (this.gaps.delete(id)) return true;
+    if (id <= this.position || this.seen.has(id)) return false;
+    this.seen.add(id);
+    return true;
+  }
+
+  /**
+   * Notes as gaps the ids strictly between `after` and `before` that are in neither `present` nor seen; of
+   * a jump wider than MAX_GAPS (a sequence moved by hand), only the ids just below `before`.
+   */
+  private addGaps(after: bigint, before: bigint, present: ReadonlySet<bigint>): void {
+    const now = Date.now();
+    const widest = BigInt(MAX_GAPS);
+    const from = before - after - 1n > widest ? before - widest - 1n : after;
+    for (let id = from + 1n; id < before; id++) {
+      if (present.has(id) || this.seen.has(id)) continue;
+      if (this.gaps.size >= MAX_GAPS) this.gaps.delete(this.gaps.keys().next().value as bigint);
+      this.gaps.set(id, now);
+    }
   }
 
   /**

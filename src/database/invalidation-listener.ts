@@ -92,6 +92,11 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
   private outboxReadAt = -Infinity;
   /** The embedded database: notifications reach nobody, so nothing is announced. */
   private embedded = false;
+  /**
+   * The pool's sessions leave revocations' notifications to announce() (ANNOUNCE_AFTER_COMMIT_OPTION). Until
+   * start() has asked them, assumed: an announcement too many costs a statement, one too few a delay.
+   */
+  private announcing = true;
   /** Grant announcements waiting for the batch in flight to finish, and that batch. */
   private queued: string[] = [];
   private sending?: Promise<void>;
@@ -147,9 +152,11 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
    */
   announce(grantIds: readonly string[]): Promise<void> {
     for (const id of grantIds) this.evictGrant(id);
-    if (this.embedded || grantIds.length === 0) return Promise.resolve();
+    // Sessions that notify from inside the revoking transaction have announced it already.
+    if (this.embedded || !this.announcing || grantIds.length === 0) return Promise.resolve();
     for (const id of grantIds) this.queued.push(`g:${id}`);
-    this.nextBatch ??= (this.sending ?? Promise.resolve()).then(() => this.sendQueued());
+    // The wait is counted from the batch's first request: nobody waits longer, even behind a batch that hangs.
+    this.nextBatch ??= withDeadline((this.sending ?? Promise.resolve()).then(() => this.sendQueued()), ANNOUNCE_WAIT_MS);
     return this.nextBatch;
   }
 
@@ -166,16 +173,9 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
         this.logger.warn(`Could not announce ${batch.length} revocation(s); every instance reads them from the outbox instead: ${err.message}`);
       },
     );
-    let timer: NodeJS.Timeout | undefined;
-    const sending = Promise.race([
-      sent.finally(() => clearTimeout(timer)),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ANNOUNCE_WAIT_MS);
-        timer.unref();
-      }),
-    ]);
-    this.sending = sending;
-    return sending;
+    // The next batch goes once this one is sent, or once it has had ANNOUNCE_WAIT_MS.
+    this.sending = withDeadline(sent, ANNOUNCE_WAIT_MS);
+    return sent;
   }
 
   subscribe(subscriber: InvalidationSubscriber): () => void {
@@ -185,11 +185,10 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
 
   /** Starts listening (and keeps trying in the background); resolves once the first attempt is over. */
   async start(): Promise<void> {
-    if (this.options.enabled === false) {
-      // Not listening here does not stop other instances listening: announce to them, unless nobody can hear.
-      this.embedded = await this.dataSource.query('SELECT version()').then(([{ version }]: Array<{ version: string }>) => /PGlite/.test(version), () => false);
-      return;
-    }
+    await this.inspectPool();
+    // Not listening here does not stop other instances listening: announce() still tells them.
+    if (this.options.enabled === false) return;
+    if (this.embedded) return this.embeddedDatabase();
     const config = this.connectionConfig();
     if (!config) return;
     await this.connect(config);
@@ -202,6 +201,25 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
     clearInterval(this.heartbeat);
     this.listening = false;
     await this.client?.end().catch(() => undefined);
+  }
+
+  /** Whether the pool's sessions are the embedded database's, and whether they leave notifications to announce(). */
+  private async inspectPool(): Promise<void> {
+    try {
+      const [row]: Array<{ version: string; announce: string | null }> = await this.dataSource.query(
+        `SELECT version() AS version, current_setting('oauth.announce_after_commit', true) AS announce`,
+      );
+      this.embedded = /PGlite/.test(row.version);
+      this.announcing = row.announce === 'on';
+    } catch (err) {
+      this.logger.warn(`Could not ask the database how its sessions notify; announcing every revocation: ${(err as Error).message}`);
+    }
+  }
+
+  private embeddedDatabase(): void {
+    this.logger.log('Embedded database: notifications do not reach other connections, so nothing is cached');
+    this.embedded = true;
+    this.stopped = true;
   }
 
   private connectionConfig(): ClientConfig | undefined {
@@ -221,9 +239,8 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
       await client.connect();
       const [{ version }] = (await client.query<{ version: string }>('SELECT version()')).rows;
       if (/PGlite/.test(version)) {
-        this.logger.log('Embedded database: notifications do not reach other connections, so nothing is cached');
-        this.embedded = true;
-        this.stopped = true;
+        // Only when the pool could not be asked (inspectPool). Stopped before the connection ends: no reconnect.
+        this.embeddedDatabase();
         await client.end();
         return;
       }
@@ -291,4 +308,16 @@ export class InvalidationListener implements OnApplicationBootstrap, OnModuleDes
   private flushAll(): void {
     for (const s of this.subscribers) s.flush();
   }
+}
+
+/** `promise`, or nothing once `ms` have passed (the timer does not keep the process alive). */
+function withDeadline(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]);
 }

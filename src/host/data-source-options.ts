@@ -26,8 +26,9 @@ export function dataSourceOptions(db: OpenedDatabase, settings: DatabaseSettings
       statement_timeout: settings.statementTimeoutMs || undefined,
       query_timeout: settings.statementTimeoutMs ? settings.statementTimeoutMs + 2000 : undefined,
       application_name: 'nestjs-oauth2-revocation',
-      // Not on the embedded database (one session for every connection, and nobody to notify).
-      options: settings.url && settings.announceAfterCommit ? ANNOUNCE_AFTER_COMMIT_OPTION : undefined,
+      // Not on the embedded database (one session for every connection, and nobody to notify). pg reads
+      // PGOPTIONS only when no options are given: kept by adding ours to it.
+      options: settings.url && settings.announceAfterCommit ? [process.env.PGOPTIONS, ANNOUNCE_AFTER_COMMIT_OPTION].filter(Boolean).join(' ') : undefined,
     },
   };
 }
