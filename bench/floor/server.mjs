@@ -2,8 +2,9 @@
 // framework. Bare node:http + pg, the module's own pure functions for the per-request crypto (token
 // prefix/CRC32 check, SHA-256 token digest, constant-time secret check), and the same two statements as the
 // module, as named prepared statements: the client lookup of src/clients/clients.service.ts and
-// oauth_revoke_token of src/revocation/revocation.service.ts, on sessions set up as the module's are; it
-// does not announce the revocation to other instances afterwards, as the module does. Only what the bench sends is supported:
+// oauth_revoke_token of src/revocation/revocation.service.ts, on sessions set up as the module's are, then
+// the same announcement after the commit (batched the same way: one statement in flight, those that wait
+// go together in the next): the same database work, so the ratio is what the framework costs. Only what the bench sends is supported:
 // POST <path> with a form body, Basic or no client authentication. Not a server to deploy.
 //
 // Environment: DATABASE_URL, PORT, HOST (127.0.0.1), DATABASE_POOL_SIZE (10), REVOCATION_PATH (/oauth2/revoke).
@@ -29,7 +30,7 @@ const pool = new pg.Pool({
   connectionTimeoutMillis: 5000,
   application_name: 'bench-floor',
   // The module's sessions (src/host/data-source-options.ts): the revocation notifies nobody inside its
-  // transaction. The module then announces it after the commit; the floor does not (work it is spared).
+  // transaction; it is announced after the commit, below.
   options: ANNOUNCE_AFTER_COMMIT_OPTION,
 });
 
@@ -42,6 +43,26 @@ const REVOKE_TOKEN = {
   name: 'oauth_revoke_token',
   text: 'SELECT outcome, grant_id, client_id, subject, scope FROM oauth_revoke_token($1, $2, $3, $4)',
 };
+
+const ANNOUNCE = "SELECT pg_notify('oauth_invalidate', p) FROM unnest($1::text[]) p";
+let queued = [];
+let sending;
+let nextBatch;
+/** As InvalidationListener.announce, without its deadline and logging. */
+function announce(grantId) {
+  queued.push(`g:${grantId}`);
+  nextBatch ??= (sending ?? Promise.resolve()).then(() => {
+    nextBatch = undefined;
+    const batch = queued;
+    queued = [];
+    sending = pool.query(ANNOUNCE, [batch]).then(
+      () => undefined,
+      () => undefined,
+    );
+    return sending;
+  });
+  return nextBatch;
+}
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 const OK = { ...NO_STORE, 'content-length': '0' };
@@ -91,6 +112,7 @@ async function handle(req, res, body) {
   if (kind) {
     const { rows } = await pool.query({ ...REVOKE_TOKEN, values: [hashToken(token), kind, clientId, 'revoke'] });
     if (rows[0].outcome === 'foreign_reject') return answer(res, 401, INVALID_CLIENT);
+    if (rows[0].outcome === 'revoked') await announce(rows[0].grant_id);
   }
   answer(res, 200);
 }
