@@ -189,7 +189,8 @@ out(
       ]
     : []),
   '  - **floor**: `bench/floor/server.mjs`, bare `node:http` + `pg`, the module\'s own token and secret functions, the same two named prepared statements' +
-    (has('revoke_live', 'module_nocache') ? ' (it looks the client up on every request: it has no cache).' : '.'),
+    (has('revoke_live', 'module_nocache') ? ' (it looks the client up on every request: it has no cache)' : '') +
+    ', on sessions set up as the module\'s, and the same announcement of each revocation after its commit, batched the same way.',
   '  - **peer**: `bench/peer/`, oidc-provider ' + (r.packages['oidc-provider'] ?? '') + ' (production mode, `proxy` false, no debug logging) on a ' +
     'PostgreSQL adapter written for this bench (one table keyed by model + id, jsonb payload, grant id index, named prepared statements); its client is ' +
     'static configuration, so it does not read the client from the database per request.',
