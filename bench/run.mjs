@@ -318,6 +318,8 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
     if (warmup.exhausted) failures.push('ran out of tokens in the warm-up');
     if (measured.exhausted) failures.push('ran out of tokens in the measured phase');
     if (unexpected) failures.push(`${unexpected} answers were not what the scenario expects`);
+    // Every scenario expects 2xx answers only: a 503 or a dropped connection is not a measurement either.
+    else if (measured.non_2xx || measured.errors) failures.push(`${measured.non_2xx} non-2xx answers and ${measured.errors} errors in the measured phase`);
     const result = {
       id,
       server: server.name,

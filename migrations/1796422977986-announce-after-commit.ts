@@ -9,7 +9,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Why: PostgreSQL lets one notifying transaction at a time commit in the whole cluster, and holds that turn
  * until the commit's WAL is flushed, so a NOTIFY inside every revocation serialises revocations through
  * their WAL flushes (BENCHMARKS.md, bench/notify-cost.sh). A notification sent by a statement of its own
- * after the commit writes no WAL and holds the turn for a moment only.
+ * after the commit is a transaction of its own: no revocation waits for it, only other announcements do.
  *
  * Nothing may be lost by it: the audit row is still written in the revoking transaction (the outbox), and
  * every instance reads the outbox a few times a second, evicting what each new row names, so a revocation

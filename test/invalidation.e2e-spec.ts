@@ -37,9 +37,18 @@ async function unannouncedSession(): Promise<Client> {
   return session;
 }
 
-/** Waits (within `ms`) until every one of `servers` answers `token` inactive. */
+/**
+ * Waits (within `ms`) until every one of `servers` answers `token` inactive while its caches were answering
+ * throughout the check: the cached answer was evicted, not merely bypassed.
+ */
 async function refusedBy(servers: TestServer[], token: string, rs: CreatedClient, ms: number, what: string): Promise<void> {
-  await waitFor(async () => (await Promise.all(servers.map((s) => active(s, token, rs)))).every((a) => !a), ms, what);
+  const refusedFromCache = async (s: TestServer) => {
+    const listener = s.app.get(InvalidationListener);
+    const answering = listener.active;
+    const live = await active(s, token, rs);
+    return answering && listener.active && !live;
+  };
+  await waitFor(async () => (await Promise.all(servers.map(refusedFromCache))).every(Boolean), ms, what);
 }
 
 (onPostgres ? describe : describe.skip)('revocation reaches every instance at once (LISTEN/NOTIFY-invalidated caches, PostgreSQL)', () => {
@@ -191,7 +200,7 @@ async function refusedBy(servers: TestServer[], token: string, rs: CreatedClient
       const [laterAudit] = (await a.pool.query<{ id: string }>('SELECT id::text AS id FROM revocation_audit WHERE grant_id = $1', [later.grant_id])).rows;
       const readPast = (s: TestServer) => (s.app.get(RevocationEvents) as unknown as { position: bigint }).position >= BigInt(laterAudit.id);
       await waitFor(async () => readPast(a) && readPast(b), 2_000, 'both instances to read past the later revocation');
-      expect(await active(b, late.access_token, rs)).toBe(true); // still cached, still live: nothing committed
+      expect(await active(b, late.access_token, rs)).toBe(true); // still live: nothing committed yet
       await session.query('COMMIT');
       // No notification (the session leaves it to a process that never sends it): only the outbox tells them.
       await refusedBy([a, b], late.access_token, rs, 1_000, 'both instances to find the late commit');

@@ -58,8 +58,9 @@ const ONCE_TIMEOUT_MS = 30_000;
  * whose announcement after commit was lost); the caches answer only while these reads succeed.
  *
  * - `subscribe(listener)`: **every instance** hears every revocation committed after it started (cache
- *   eviction, metrics). Listeners run detached: one that throws or never settles cannot block delivery;
- *   its failure is logged and counted.
+ *   eviction, metrics), at least once: rarely twice on the instance that made it, when its outbox read
+ *   lands between the commit and the process's own announcement. Listeners run detached: one that throws
+ *   or never settles cannot block delivery; its failure is logged and counted.
  * - `subscribeOnce(name, listener)`: **once per cluster**, at least once and in audit order, also across
  *   restarts (delete a device, notify a user). One instance at a time delivers to a name, under a session
  *   advisory lock on a connection of its own (released at once if the process dies); it awaits the
@@ -203,7 +204,7 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     }
     this.missed = false;
     this.catchingUp = (async () => {
-      const startedAt = performance.now();
+      let startedAt: number | undefined;
       let found = false;
       // New rows, and the gaps' rows that have appeared since; page until the outbox is read.
       for (;;) {
@@ -214,10 +215,11 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
           true,
         );
         if (read === undefined) return;
+        startedAt ??= read.startedAt;
         found ||= read.count > 0;
         if (read.advanced < PAGE) break;
       }
-      this.invalidation.outboxRead(startedAt);
+      if (startedAt !== undefined) this.invalidation.outboxRead(startedAt);
       if (found) for (const entry of this.once.values()) this.wakeOnce(entry);
     })().finally(() => {
       this.catchingUp = undefined;
@@ -237,18 +239,30 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
    * instance's listeners: only the grant when there are none); undefined when the read failed. A range
    * read (`advance`) moves the position past what it read, noting the ids it skipped as gaps.
    */
-  private async deliverPage(where: string, params: unknown[], advance = false): Promise<{ count: number; advanced: number } | undefined> {
+  private async deliverPage(where: string, params: unknown[], advance = false): Promise<{ count: number; advanced: number; startedAt: number } | undefined> {
     if (this.stopped) return undefined;
-    const heard = this.listeners.size > 0;
+    let heard = this.listeners.size > 0;
     let rows: AuditRow[];
+    let startedAt: number;
+    // The read's time is taken once it has a connection: every row committed before it is in its answer.
+    // (Timed from before a wait for a busy pool, a read could outlive the caches' lease for nothing.)
+    const runner = this.dataSource.createQueryRunner();
     try {
-      const sql = heard
-        ? `SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_FROM} WHERE ${where} ORDER BY a.id`
-        : `SELECT a.id::text AS id, a.grant_id FROM revocation_audit a WHERE ${where} ORDER BY a.id`;
-      rows = await this.dataSource.query(sql, params);
+      await runner.connect();
+      startedAt = performance.now();
+      const sql = (full: boolean, w: string) =>
+        full ? `SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_FROM} WHERE ${w} ORDER BY a.id` : `SELECT a.id::text AS id, a.grant_id FROM revocation_audit a WHERE ${w} ORDER BY a.id`;
+      rows = await runner.query(sql(heard, where), params);
+      if (!heard && this.listeners.size > 0 && rows.length > 0) {
+        // A listener subscribed while the rows were read without what it needs: read them again, whole.
+        rows = await runner.query(sql(true, 'a.id = ANY ($1::bigint[])'), [rows.map((row) => row.id)]);
+        heard = true;
+      }
     } catch (err) {
       this.readFailed(err);
       return undefined;
+    } finally {
+      await runner.release();
     }
     const ids = rows.map((row) => BigInt(row.id));
     const fresh = rows.filter((_, i) => this.take(ids[i]));
@@ -267,7 +281,7 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
       if (this.announced.delete(keyOf(event))) continue;
       this.deliver(event);
     }
-    return { count: rows.length, advanced: beyond.length };
+    return { count: rows.length, advanced: beyond.length, startedAt };
   }
 
   /** Whether the row `id` is read for the first time (then remembered as read). */
@@ -279,14 +293,19 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   }
 
   /**
-   * Notes as gaps the ids strictly between `after` and `before` that are in neither `present` nor seen; of
-   * a jump wider than MAX_GAPS (a sequence moved by hand), only the ids just below `before`.
+   * Notes as gaps the ids strictly between `after` and `before` that are in neither `present` nor seen. Of a
+   * jump wider than MAX_GAPS (a sequence moved by hand), only both ends: the ids just above `after` (taken by
+   * transactions open before the jump) and those just below `before` (taken just before the newest row).
    */
   private addGaps(after: bigint, before: bigint, present: ReadonlySet<bigint>): void {
+    const half = BigInt(MAX_GAPS / 2);
+    if (before - after - 1n > 2n * half) {
+      this.addGaps(after, after + half + 1n, present);
+      this.addGaps(before - half - 1n, before, present);
+      return;
+    }
     const now = Date.now();
-    const widest = BigInt(MAX_GAPS);
-    const from = before - after - 1n > widest ? before - widest - 1n : after;
-    for (let id = from + 1n; id < before; id++) {
+    for (let id = after + 1n; id < before; id++) {
       if (present.has(id) || this.seen.has(id)) continue;
       if (this.gaps.size >= MAX_GAPS) this.gaps.delete(this.gaps.keys().next().value as bigint);
       this.gaps.set(id, now);
@@ -301,7 +320,8 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
    */
   emit(event: RevocationEvent): Promise<void> {
     // Remembered only when the outbox will deliver it here too (to a listener of this process): without
-    // listeners the outbox's announcements are not read, and the map would hold every revocation for minutes.
+    // listeners the outbox is read without the columns that would match it, and the map would hold every
+    // revocation for minutes.
     if (this.started && this.listeners.size > 0) this.announced.set(keyOf(event), Date.now());
     this.deliver(event);
     return this.invalidation.announce([event.grantId]);

@@ -13,4 +13,6 @@ export interface DatabaseSettings {
    * revocation has committed (see ANNOUNCE_AFTER_COMMIT_OPTION); PostgreSQL only (`url` set).
    */
   announceAfterCommit: boolean;
+  /** pg's PGOPTIONS, which pg ignores once options are given: passed on with the setting above. */
+  pgOptions?: string;
 }

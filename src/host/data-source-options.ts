@@ -28,7 +28,7 @@ export function dataSourceOptions(db: OpenedDatabase, settings: DatabaseSettings
       application_name: 'nestjs-oauth2-revocation',
       // Not on the embedded database (one session for every connection, and nobody to notify). pg reads
       // PGOPTIONS only when no options are given: kept by adding ours to it.
-      options: settings.url && settings.announceAfterCommit ? [process.env.PGOPTIONS, ANNOUNCE_AFTER_COMMIT_OPTION].filter(Boolean).join(' ') : undefined,
+      options: settings.url && settings.announceAfterCommit ? [settings.pgOptions, ANNOUNCE_AFTER_COMMIT_OPTION].filter(Boolean).join(' ') : undefined,
     },
   };
 }

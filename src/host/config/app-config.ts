@@ -108,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       embeddedDataDir: vars.EMBEDDED_DATA_DIR,
       migrationsRun: vars.MIGRATIONS_RUN,
       announceAfterCommit: vars.DATABASE_ANNOUNCE_AFTER_COMMIT,
+      pgOptions: vars.PGOPTIONS,
     },
     tokens: {
       prefixes: { access: vars.ACCESS_TOKEN_PREFIX, refresh: vars.REFRESH_TOKEN_PREFIX },

@@ -66,6 +66,10 @@ export class EnvironmentVariables {
   @Transform(toBool) @IsBoolean({ message: 'DATABASE_ANNOUNCE_AFTER_COMMIT must be true or false' })
   DATABASE_ANNOUNCE_AFTER_COMMIT = true;
 
+  /** pg's own session options (`-c name=value …`): kept when DATABASE_ANNOUNCE_AFTER_COMMIT adds its own. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  PGOPTIONS?: string;
+
   /** Longest a cached token check or client record lives; 0 turns the caches off. */
   @Transform(toInt) @WholeNumber(0, 86400)
   CACHE_TTL_SECONDS = 300;
