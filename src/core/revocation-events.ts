@@ -59,7 +59,8 @@ const ONCE_TIMEOUT_MS = 30_000;
  *
  * - `subscribe(listener)`: **every instance** hears every revocation committed after it started (cache
  *   eviction, metrics), at least once: rarely twice on the instance that made it, when its outbox read
- *   lands between the commit and the process's own announcement. Listeners run detached: one that throws
+ *   lands between the commit and the process's own announcement. A new listener may also hear revocations
+ *   committed just before it subscribed (those of the outbox read under way then), never fewer. Listeners run detached: one that throws
  *   or never settles cannot block delivery; its failure is logged and counted.
  * - `subscribeOnce(name, listener)`: **once per cluster**, at least once and in audit order, also across
  *   restarts (delete a device, notify a user). One instance at a time delivers to a name, under a session
@@ -100,7 +101,7 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     invalidation.subscribe(this);
   }
 
-  /** Adds a listener on this instance; returns a function that removes it. */
+  /** Adds a listener on this instance (see the class comment for what it hears); returns a function that removes it. */
   subscribe(listener: RevocationListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
