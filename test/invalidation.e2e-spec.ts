@@ -30,11 +30,27 @@ async function listenRaw(): Promise<{ heard: string[]; listening: Client }> {
   return { heard, listening };
 }
 
-/** A session like the server's (it leaves each revocation's notification to its process), whose process never sends it. */
-async function unannouncedSession(): Promise<Client> {
+/**
+ * Runs `test` with a session like the server's (it leaves each revocation's notification to its process,
+ * which here never sends it) and what the channel carries meanwhile; rolls back what it left open.
+ */
+async function withUnannouncedSession(test: (session: Client, heard: string[]) => Promise<void>): Promise<void> {
+  const { heard, listening } = await listenRaw();
   const session = new Client({ connectionString: testDatabaseUrl(), options: ANNOUNCE_AFTER_COMMIT_OPTION });
   await session.connect();
-  return session;
+  try {
+    await test(session, heard);
+  } finally {
+    await session.query('ROLLBACK').catch(() => undefined);
+    await session.end();
+    await listening.end();
+  }
+}
+
+/** The id of a grant's revocation audit row (the outbox). */
+async function auditIdOf(server: TestServer, grantId: string): Promise<string> {
+  const [row] = (await server.pool.query<{ id: string }>('SELECT id::text AS id FROM revocation_audit WHERE grant_id = $1', [grantId])).rows;
+  return row.id;
 }
 
 /**
@@ -152,10 +168,10 @@ async function refusedBy(servers: TestServer[], token: string, rs: CreatedClient
         tx.release();
       }
       await waitFor(async () => heard.some((p) => p === `g:${third.grant_id}`), 2_000, 'the notification of the revocation by hand');
-      const [otherAudit] = (await a.pool.query<{ id: string }>('SELECT id::text AS id FROM revocation_audit WHERE grant_id = $1', [other.grant_id])).rows;
+      const otherAudit = await auditIdOf(a, other.grant_id);
       const about = (grant: string) => heard.filter((p) => grantIn(p) === grant);
       expect(about(login.grant_id)).toEqual([`g:${login.grant_id}`]);
-      expect(about(other.grant_id)).toEqual([`r:${otherAudit.id}:${other.grant_id}`]);
+      expect(about(other.grant_id)).toEqual([`r:${otherAudit}:${other.grant_id}`]);
       expect(about(third.grant_id)).toEqual([`g:${third.grant_id}`]);
       // Each one evicted B's cached answer.
       expect(await active(b, login.access_token, rs)).toBe(false);
@@ -167,9 +183,7 @@ async function refusedBy(servers: TestServer[], token: string, rs: CreatedClient
   });
 
   it('a revocation whose announcement never comes (its process died after the commit) still reaches every cache, through the outbox', async () => {
-    const { heard, listening } = await listenRaw();
-    const session = await unannouncedSession();
-    try {
+    await withUnannouncedSession(async (session, heard) => {
       const login = await cachedOnBoth();
       const [row] = (await session.query(`SELECT outcome FROM oauth_revoke_grant($1, NULL, NULL, 'admin')`, [login.grant_id])).rows;
       expect(row.outcome).toBe('revoked');
@@ -177,16 +191,11 @@ async function refusedBy(servers: TestServer[], token: string, rs: CreatedClient
       await refusedBy([a, b], login.access_token, rs, 1_000, 'both instances to read the revocation from the outbox');
       // No notification carried it (one sent at its commit would have arrived long before the outbox was read).
       expect(heard.filter((p) => p.includes(login.grant_id))).toEqual([]);
-    } finally {
-      await session.end();
-      await listening.end();
-    }
+    });
   });
 
   it('a revocation that commits after later ones were read (its audit id taken first), unannounced, still reaches every cache', async () => {
-    const { heard, listening } = await listenRaw();
-    const session = await unannouncedSession();
-    try {
+    await withUnannouncedSession(async (session, heard) => {
       const late = await cachedOnBoth();
       await session.query('BEGIN');
       const [taken] = (await session.query(`SELECT outcome FROM oauth_revoke_grant($1, NULL, NULL, 'admin')`, [late.grant_id])).rows;
@@ -197,25 +206,20 @@ async function refusedBy(servers: TestServer[], token: string, rs: CreatedClient
       // A later revocation through A commits, and both instances read the outbox past it.
       const later = await fx.login(app.client_id);
       expect((await new OAuthCalls(request(a.app.getHttpServer())).revoke(later.access_token, app)).status).toBe(200);
-      const [laterAudit] = (await a.pool.query<{ id: string }>('SELECT id::text AS id FROM revocation_audit WHERE grant_id = $1', [later.grant_id])).rows;
-      const readPast = (s: TestServer) => (s.app.get(RevocationEvents) as unknown as { position: bigint }).position >= BigInt(laterAudit.id);
+      const laterAudit = BigInt(await auditIdOf(a, later.grant_id));
+      const readPast = (s: TestServer) => (s.app.get(RevocationEvents) as unknown as { position: bigint }).position >= laterAudit;
       await waitFor(async () => readPast(a) && readPast(b), 2_000, 'both instances to read past the later revocation');
       expect(await active(b, late.access_token, rs)).toBe(true); // still live: nothing committed yet
       await session.query('COMMIT');
       // No notification (the session leaves it to a process that never sends it): only the outbox tells them.
       await refusedBy([a, b], late.access_token, rs, 1_000, 'both instances to find the late commit');
       expect(heard.filter((p) => p.includes(late.grant_id))).toEqual([]);
-    } finally {
-      await session.query('ROLLBACK').catch(() => undefined);
-      await session.end();
-      await listening.end();
-    }
+    });
   });
 
   it('an instance started while a revocation was open (its audit id taken before) finds it when it commits, unannounced', async () => {
-    const session = await unannouncedSession();
     let c: TestServer | undefined;
-    try {
+    await withUnannouncedSession(async (session) => {
       const late = await fx.login(app.client_id);
       // Checked once before: its first use is recorded (a check would otherwise wait for the grant's row lock).
       expect(await active(a, late.access_token, rs)).toBe(true);
@@ -230,11 +234,7 @@ async function refusedBy(servers: TestServer[], token: string, rs: CreatedClient
       expect(await active(c, late.access_token, rs)).toBe(true); // cached on C, before the commit
       await session.query('COMMIT');
       await refusedBy([started], late.access_token, rs, 1_000, 'C to find the commit');
-    } finally {
-      await session.query('ROLLBACK').catch(() => undefined);
-      await session.end();
-      await c?.close();
-    }
+    }).finally(() => c?.close());
   });
 
   it('caches are bypassed while the outbox cannot be read, and answer again once it can', async () => {

@@ -268,12 +268,10 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     const ids = rows.map((row) => BigInt(row.id));
     const fresh = rows.filter((_, i) => this.take(ids[i]));
     const beyond = advance ? ids.filter((id) => id > this.position) : [];
-    if (advance) {
-      if (beyond.length > 0) {
-        const last = beyond[beyond.length - 1];
-        this.addGaps(this.position, last, new Set(beyond));
-        this.position = last;
-      }
+    if (beyond.length > 0) {
+      const last = beyond[beyond.length - 1];
+      this.addGaps(this.position, last, new Set(beyond));
+      this.position = last;
     }
     for (const row of fresh) {
       this.invalidation.evictGrant(row.grant_id);
