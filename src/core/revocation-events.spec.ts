@@ -45,7 +45,14 @@ function eventsOn(outbox: FakeOutbox) {
   const evicted: string[] = [];
   const runner = { connect: async () => undefined, release: async () => undefined, query: async (sql: string, params?: unknown[]) => outbox.query(sql, params) };
   const dataSource = { query: async (sql: string, params?: unknown[]) => outbox.query(sql, params), createQueryRunner: () => runner };
-  const invalidation = { subscribe: () => () => undefined, receiving: true, active: true, evictGrant: (g: string) => void evicted.push(g), outboxRead: () => undefined };
+  const invalidation = {
+    subscribe: () => () => undefined,
+    receiving: true,
+    active: true,
+    evictGrant: (g: string) => void evicted.push(g),
+    outboxRead: () => undefined,
+    announce: async () => undefined,
+  };
   const events = new RevocationEvents(dataSource as unknown as DataSource, invalidation as unknown as InvalidationListener);
   const internals = events as unknown as { catchUp(): void; catchingUp?: Promise<void>; position: bigint; gaps: Map<bigint, number> };
   const read = async () => {
@@ -124,6 +131,32 @@ describe('RevocationEvents reading the outbox', () => {
     expect(evicted.sort()).toEqual(['grant-1', 'grant-2']);
     await new Promise((resolve) => setImmediate(resolve)); // listeners run detached
     expect(heard.sort()).toEqual(['grant-1', 'grant-2']); // each once
+    await events.onModuleDestroy();
+  });
+
+  it("a revocation this process made is heard once, whether its outbox read comes before or after its own announcement", async () => {
+    const outbox = new FakeOutbox();
+    const { events, read } = eventsOn(outbox);
+    const heard: string[] = [];
+    events.subscribe((e) => void heard.push(e.grantId));
+    await events.onApplicationBootstrap();
+    // What the revoking path emits: the same revocation as the row (grant, reason, database time).
+    const eventOf = (id: bigint) => ({ grantId: `grant-${id}`, clientId: 'c', subject: '@u', scope: '', tokenType: null, revokingClientId: null, reason: 'admin' as const, suspicious: false, revokedAt: new Date(Number(id)) });
+    const settle = () => new Promise((resolve) => setImmediate(resolve)); // listeners run detached
+
+    const announcedFirst = outbox.take();
+    announcedFirst.commit();
+    await events.emit(eventOf(announcedFirst.id));
+    await read();
+    await settle();
+    expect(heard).toEqual([`grant-${announcedFirst.id}`]);
+
+    const readFirst = outbox.take();
+    readFirst.commit();
+    await read(); // lands between the commit and the announcement
+    await events.emit(eventOf(readFirst.id));
+    await settle();
+    expect(heard).toEqual([`grant-${announcedFirst.id}`, `grant-${readFirst.id}`]);
     await events.onModuleDestroy();
   });
 });

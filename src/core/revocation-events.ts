@@ -47,6 +47,8 @@ const PAGE = 1000;
 const TAIL_MS = 250;
 /** How often it is read otherwise (no notifications, or the embedded database), and once-per-cluster listeners woken. */
 const POLL_MS = 2000;
+/** How long a revocation delivered from the outbox is remembered (an announcement comes just after its commit). */
+const DELIVERED_MEMORY_MS = 60_000;
 const ONCE_BATCH = 100;
 const ONCE_TIMEOUT_MS = 30_000;
 
@@ -58,10 +60,10 @@ const ONCE_TIMEOUT_MS = 30_000;
  * whose announcement after commit was lost); the caches answer only while these reads succeed.
  *
  * - `subscribe(listener)`: **every instance** hears every revocation committed after it started (cache
- *   eviction, metrics), at least once: rarely twice on the instance that made it, when its outbox read
- *   lands between the commit and the process's own announcement. A new listener may also hear revocations
- *   committed just before it subscribed (those of the outbox read under way then), never fewer. Listeners run detached: one that throws
- *   or never settles cannot block delivery; its failure is logged and counted.
+ *   eviction, metrics), once (at least once: twice only if the process that made it announces it more than
+ *   a minute after the outbox delivered it). A new listener may also hear revocations committed just before
+ *   it subscribed (those of the outbox read under way then), never fewer. Listeners run detached: one that
+ *   throws or never settles cannot block delivery; its failure is logged and counted.
  * - `subscribeOnce(name, listener)`: **once per cluster**, at least once and in audit order, also across
  *   restarts (delete a device, notify a user). One instance at a time delivers to a name, under a session
  *   advisory lock on a connection of its own (released at once if the process dies); it awaits the
@@ -81,6 +83,11 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
   private readonly seen = new Set<bigint>();
   /** Revocations this process made and announced itself at once (grant, reason, time), so the outbox does not repeat them. */
   private readonly announced = new Map<string, number>();
+  /**
+   * Revocations the outbox delivered here to listeners, for DELIVERED_MEMORY_MS, so this process's own
+   * announcement does not repeat one its outbox read found between the commit and the announcement.
+   */
+  private readonly delivered = new Map<string, number>();
   private readonly pending: bigint[] = [];
   private pendingTimer?: NodeJS.Timeout;
   private started = false;
@@ -196,6 +203,8 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     for (const [id, at] of this.gaps) if (at < expired) this.gaps.delete(id);
     const old = Date.now() - 10 * 60_000;
     for (const [key, at] of this.announced) if (at < old) this.announced.delete(key);
+    const forgotten = Date.now() - DELIVERED_MEMORY_MS;
+    for (const [key, at] of this.delivered) if (at < forgotten) this.delivered.delete(key);
   }
 
   private catchUp(): void {
@@ -277,7 +286,9 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
       this.invalidation.evictGrant(row.grant_id);
       if (!heard) continue;
       const event = toEvent(row);
-      if (this.announced.delete(keyOf(event))) continue;
+      const key = keyOf(event);
+      if (this.announced.delete(key)) continue;
+      this.delivered.set(key, Date.now());
       this.deliver(event);
     }
     return { count: rows.length, advanced: beyond.length, startedAt };
@@ -318,11 +329,15 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
    * the announcement is sent (or failed, leaving it to the outbox): await it before answering the request.
    */
   emit(event: RevocationEvent): Promise<void> {
-    // Remembered only when the outbox will deliver it here too (to a listener of this process): without
-    // listeners the outbox is read without the columns that would match it, and the map would hold every
-    // revocation for minutes.
-    if (this.started && this.listeners.size > 0) this.announced.set(keyOf(event), Date.now());
-    this.deliver(event);
+    const key = keyOf(event);
+    // Already delivered by an outbox read that landed between the commit and this announcement: not twice.
+    // Otherwise remembered only when the outbox will deliver it here too (to a listener of this process):
+    // without listeners the outbox is read without the columns that would match it, and the map would hold
+    // every revocation for minutes.
+    if (!this.delivered.delete(key)) {
+      if (this.started && this.listeners.size > 0) this.announced.set(key, Date.now());
+      this.deliver(event);
+    }
     return this.invalidation.announce([event.grantId]);
   }
 
