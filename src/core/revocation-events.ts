@@ -47,8 +47,12 @@ const PAGE = 1000;
 const TAIL_MS = 250;
 /** How often it is read otherwise (no notifications, or the embedded database), and once-per-cluster listeners woken. */
 const POLL_MS = 2000;
-/** How long a revocation delivered from the outbox is remembered (an announcement comes just after its commit). */
-const DELIVERED_MEMORY_MS = 60_000;
+/**
+ * How long a revocation delivered from the outbox is remembered (an announcement comes milliseconds after its
+ * commit), and at most how many (the oldest forgotten first).
+ */
+const DELIVERED_MEMORY_MS = 10_000;
+const MAX_DELIVERED = 50_000;
 const ONCE_BATCH = 100;
 const ONCE_TIMEOUT_MS = 30_000;
 
@@ -60,8 +64,9 @@ const ONCE_TIMEOUT_MS = 30_000;
  * whose announcement after commit was lost); the caches answer only while these reads succeed.
  *
  * - `subscribe(listener)`: **every instance** hears every revocation committed after it started (cache
- *   eviction, metrics), once (at least once: twice only if the process that made it announces it more than
- *   a minute after the outbox delivered it). A new listener may also hear revocations committed just before
+ *   eviction, metrics), at least once and normally once: rarely twice, e.g. when the process that made it
+ *   announces it more than 10 s after the outbox delivered it, or the outbox cannot be read for minutes
+ *   after an announcement. A new listener may also hear revocations committed just before
  *   it subscribed (those of the outbox read under way then), never fewer. Listeners run detached: one that
  *   throws or never settles cannot block delivery; its failure is logged and counted.
  * - `subscribeOnce(name, listener)`: **once per cluster**, at least once and in audit order, also across
@@ -204,7 +209,10 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
     const old = Date.now() - 10 * 60_000;
     for (const [key, at] of this.announced) if (at < old) this.announced.delete(key);
     const forgotten = Date.now() - DELIVERED_MEMORY_MS;
-    for (const [key, at] of this.delivered) if (at < forgotten) this.delivered.delete(key);
+    for (const [key, at] of this.delivered) {
+      if (at >= forgotten) break; // insertion order is time order
+      this.delivered.delete(key);
+    }
   }
 
   private catchUp(): void {
@@ -288,6 +296,7 @@ export class RevocationEvents implements InvalidationSubscriber, OnApplicationBo
       const event = toEvent(row);
       const key = keyOf(event);
       if (this.announced.delete(key)) continue;
+      if (this.delivered.size >= MAX_DELIVERED) this.delivered.delete(this.delivered.keys().next().value as string);
       this.delivered.set(key, Date.now());
       this.deliver(event);
     }

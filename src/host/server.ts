@@ -12,7 +12,6 @@ import { openDatabase, OpenedDatabase } from '../database/database-connection';
 import { issuerRouting } from '../discovery/issuer-routing';
 import { closeIfBodyUnread } from '../http/unread-body';
 import { UnknownRouteFilter } from './unknown-route.filter';
-import { RevocationDirectRoute } from '../revocation/revocation-direct-route';
 
 /**
  * Requests Node's HTTP parser rejects (unknown methods, broken framing, headers over its 16 KiB limit)
@@ -75,22 +74,6 @@ function checkPortFree(config: AppConfig): Promise<void> {
   });
 }
 
-/**
- * The revoke route answered ahead of Express (see RevocationDirectRoute); every other request goes to the
- * app as before.
- */
-function directRoutes(app: NestExpressApplication, prefix: string | undefined): void {
-  const server = app.getHttpServer();
-  const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
-  if (listeners.length !== 1) return; // not the one Express app this expects: leave every request to it
-  const [appListener] = listeners;
-  const revoke = app.get(RevocationDirectRoute).handler(prefix);
-  server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!revoke(req, res)) appListener(req, res);
-  });
-}
-
 /** Builds the host app on its database (opening the embedded one if needed) and starts listening. */
 export async function startServer(config: AppConfig): Promise<RunningServer> {
   await checkPortFree(config);
@@ -120,8 +103,6 @@ export async function startServer(config: AppConfig): Promise<RunningServer> {
     // call on the bare address whatever the issuer.
     const routing = issuerRouting(config.issuer);
     if (routing) app.setGlobalPrefix(routing.prefix, { exclude: [...routing.exclude, 'health'] });
-    await app.init();
-    directRoutes(app, routing?.prefix);
     await app.listen(config.port, config.host);
   } catch (err) {
     await app?.close().catch(() => undefined);
