@@ -48,6 +48,7 @@ export type { RevocationEvent, RevocationListener } from './core/revocation-even
 export type { RevocationModuleOptions, ForeignClientPolicy } from './revocation/revocation-options.interface';
 export { RevocationModule } from './revocation/revocation.module';
 export { RevocationController } from './revocation/revocation.controller';
+export { RevocationDirectRoute } from './revocation/revocation-direct-route';
 export { RevokeTokenDto } from './revocation/revoke-token.dto';
 export { REVOCATION_OPTIONS } from './revocation/revocation.constants';
 export type { RevocationOutcome, PendingRevocations } from './revocation/revocation.service';

@@ -12,6 +12,7 @@ import { openDatabase, OpenedDatabase } from '../database/database-connection';
 import { issuerRouting } from '../discovery/issuer-routing';
 import { closeIfBodyUnread } from '../http/unread-body';
 import { UnknownRouteFilter } from './unknown-route.filter';
+import { RevocationDirectRoute } from '../revocation/revocation-direct-route';
 
 /**
  * Requests Node's HTTP parser rejects (unknown methods, broken framing, headers over its 16 KiB limit)
@@ -103,6 +104,9 @@ export async function startServer(config: AppConfig): Promise<RunningServer> {
     // call on the bare address whatever the issuer.
     const routing = issuerRouting(config.issuer);
     if (routing) app.setGlobalPrefix(routing.prefix, { exclude: [...routing.exclude, 'health'] });
+    await app.init();
+    // The revoke path, the product, ahead of Express's router (see RevocationDirectRoute).
+    app.get(RevocationDirectRoute).install();
     await app.listen(config.port, config.host);
   } catch (err) {
     await app?.close().catch(() => undefined);

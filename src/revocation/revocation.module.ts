@@ -2,20 +2,21 @@ import { Module } from '@nestjs/common';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from '../clients/client-auth-methods';
 import { ClientAuthGuard } from '../clients/client-auth.guard';
 import { defineOAuthEndpointModule } from '../http/oauth-endpoint.module-builder';
-import { REVOCATION_OPTIONS } from './revocation.constants';
+import { REVOCATION_OPTIONS, REVOCATION_PURPOSE } from './revocation.constants';
 import { RevocationController } from './revocation.controller';
 import type { ResolvedRevocationOptions, RevocationModuleOptions } from './revocation-options.interface';
 import { RevocationService } from './revocation.service';
+import { RevocationDirectRoute } from './revocation-direct-route';
 
 const definition = defineOAuthEndpointModule<RevocationModuleOptions, ResolvedRevocationOptions>({
   name: 'Revocation',
   defaultPath: 'oauth2/revoke',
-  purpose: 'revoke a token',
+  purpose: REVOCATION_PURPOSE,
   optionsToken: REVOCATION_OPTIONS,
   resolve: (options) => ({ anonymous: options.anonymous ?? 'allow', foreignClient: options.foreignClient ?? 'revoke' }),
   controller: RevocationController,
-  providers: [RevocationService, ClientAuthGuard],
-  exports: [RevocationService],
+  providers: [RevocationService, ClientAuthGuard, RevocationDirectRoute],
+  exports: [RevocationService, RevocationDirectRoute],
   // RFC 8414 §2, RFC 7009 §2: exactly what the endpoint's client authentication accepts.
   metadata: (options, ctx) => ({
     revocation_endpoint: ctx.endpointUrl(options.path),
