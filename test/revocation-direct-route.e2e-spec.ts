@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { Logger } from '@nestjs/common';
 import { AuthFailureLimiter } from '../src/clients/auth-failure-limiter';
 import { OAuthExceptionFilter } from '../src/http/oauth-exception.filter';
+import { RevocationDirectRoute } from '../src/revocation/revocation-direct-route';
 import { basic, Fixtures } from './support/fixtures';
 import { startTestServer, TestServer } from './support/test-app';
 
@@ -234,6 +235,10 @@ describe('POST /oauth2/revoke answered ahead of Express (RevocationDirectRoute)'
       failing.mockRestore();
       logged.mockRestore();
     }
+  });
+
+  it('refuses to be installed twice (the server installed it at startup)', () => {
+    expect(() => server.app.get(RevocationDirectRoute).install()).toThrow('RevocationDirectRoute.install() was called twice');
   });
 
   it('leaves other methods, content types and paths to the app', async () => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { ArgumentsHost, ExecutionContext, ForbiddenException, Inject, Injectable, Logger, RequestMethod } from '@nestjs/common';
+import { ArgumentsHost, ExecutionContext, ForbiddenException, Inject, Injectable, Logger, RequestMethod, VersioningType } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { CLIENT_KEY, RequestWithClient } from '../clients/authenticated-client';
@@ -36,6 +36,7 @@ interface ExpressApp {
 @Injectable()
 export class RevocationDirectRoute {
   private readonly logger = new Logger('RevocationDirectRoute');
+  private installed = false;
 
   constructor(
     @Inject(REVOCATION_OPTIONS) private readonly options: ResolvedRevocationOptions,
@@ -50,11 +51,15 @@ export class RevocationDirectRoute {
    * (and after `setGlobalPrefix`), before `listen`. Every other request goes to the app as before.
    */
   install(): void {
+    if (this.installed) throw new Error('RevocationDirectRoute.install() was called twice');
+    // With URI versioning the app's route moves (e.g. /v1/oauth2/revoke); this route knows only the prefix.
+    if (this.appConfig.getVersioning()?.type === VersioningType.URI) throw new Error('RevocationDirectRoute does not support URI versioning: leave it out');
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
     if (listeners.length !== 1) throw new Error(`RevocationDirectRoute.install() expects the app's one request listener on its HTTP server, found ${listeners.length}`);
     const [app] = listeners;
     const revoke = this.handler();
+    this.installed = true;
     server.removeListener('request', app);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (!revoke(req, res)) app(req, res);
@@ -132,7 +137,8 @@ export class RevocationDirectRoute {
         getClass: () => RevocationController,
       } as unknown as ExecutionContext & ArgumentsHost;
       try {
-        middleware(req, res, () => void answer(req, res, context));
+        // (answer() handles its errors; should even the last resort fail, the exchange ends without an answer.)
+        middleware(req, res, () => void answer(req, res, context).catch(() => res.destroy()));
       } catch (err) {
         fail(err, req, res, context);
       }
@@ -144,8 +150,12 @@ export class RevocationDirectRoute {
   private prefix(): string {
     const prefix = normalizeEndpointPath(this.appConfig.getGlobalPrefix() ?? '');
     if (!prefix) return '';
+    // As Nest decides it: an exclusion's pattern matching the path, for POST or every method (ALL, or -1).
+    const path = '/' + this.options.path;
     const excluded = (this.appConfig.getGlobalPrefixOptions().exclude ?? []).some(
-      (route) => normalizeEndpointPath(route.path ?? '') === this.options.path && [RequestMethod.ALL, RequestMethod.POST].includes(route.requestMethod),
+      (route) =>
+        (route.pathRegex ? route.pathRegex.test(path) : normalizeEndpointPath(route.path ?? '') === this.options.path) &&
+        [RequestMethod.ALL, RequestMethod.POST, -1].includes(route.requestMethod),
     );
     return excluded ? '' : prefix;
   }
