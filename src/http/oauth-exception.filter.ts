@@ -6,6 +6,9 @@ import { OAuthException } from './oauth.exception';
 /** Seconds a client is asked to wait when the database is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/** The one description of an unexpected failure on an OAuth endpoint (RFC 6749 §5.2 server_error). */
+export const SERVER_ERROR_DESCRIPTION = 'The authorization server met an unexpected condition.';
+
 /**
  * Scoped to the OAuth endpoints (`@UseFilters`): every error leaves as an RFC 6749 §5.2 body, never
  * Nest's `{statusCode, message}` and never a stack trace. The host app's own routes keep their format.
@@ -34,7 +37,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
       return OAuthException.temporarilyUnavailable(RETRY_AFTER_SECONDS);
     }
     this.logger.error(`Unexpected error on an OAuth endpoint: ${(exception as Error)?.stack ?? String(exception)}`);
-    return new OAuthException('server_error', 'The authorization server met an unexpected condition.', 500);
+    return new OAuthException('server_error', SERVER_ERROR_DESCRIPTION, 500);
   }
 }
 

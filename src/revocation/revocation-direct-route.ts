@@ -6,7 +6,7 @@ import { CLIENT_KEY, RequestWithClient } from '../clients/authenticated-client';
 import { ClientAuthGuard } from '../clients/client-auth.guard';
 import { normalizeEndpointPath } from '../http/oauth-endpoint.module-builder';
 import { oauthEndpointMiddleware } from '../http/oauth-endpoint.middleware';
-import { OAuthExceptionFilter } from '../http/oauth-exception.filter';
+import { OAuthExceptionFilter, SERVER_ERROR_DESCRIPTION } from '../http/oauth-exception.filter';
 import { readOAuthForm } from '../http/oauth-form';
 import { oauthValidationPipe } from '../http/oauth-validation.pipe';
 import { hasMediaType } from '../http/request-body';
@@ -162,5 +162,5 @@ export class RevocationDirectRoute {
 }
 
 const EMPTY = Object.freeze({ 'Content-Length': '0' });
-const SERVER_ERROR = JSON.stringify({ error: 'server_error', error_description: 'The authorization server met an unexpected condition.' });
+const SERVER_ERROR = JSON.stringify({ error: 'server_error', error_description: SERVER_ERROR_DESCRIPTION });
 const SERVER_ERROR_HEADERS = Object.freeze({ 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(SERVER_ERROR)), 'Cache-Control': 'no-store' });
