@@ -5,7 +5,7 @@ import { run, tempDataDir } from './support/processes';
 import { testDatabaseKind } from './support/test-database';
 
 const TABLES = ['access_tokens', 'auth_failure_windows', 'authorization_codes', 'authorization_requests', 'browser_sessions', 'clients', 'consents', 'device_codes', 'grants', 'refresh_tokens', 'revocation_audit', 'revocation_event_deliveries', 'revocation_event_listeners', 'users'];
-const FUNCTIONS = ['oauth_cleanup_authorizations', 'oauth_cleanup_batch', 'oauth_cleanup_registered_clients', 'oauth_cleanup_revoked_grants', 'oauth_exchange_code', 'oauth_notify_deleted', 'oauth_notify_invalidation', 'oauth_notify_revocation_event', 'oauth_poll_device_code', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
+const FUNCTIONS = ['oauth_cleanup_authorizations', 'oauth_cleanup_batch', 'oauth_cleanup_registered_clients', 'oauth_cleanup_revoked_grants', 'oauth_exchange_code', 'oauth_notify_deleted', 'oauth_notify_invalidation', 'oauth_notify_revocation_event', 'oauth_poll_device_code', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token', 'oauth_revoke_tokens'];
 const LIFECYCLE_FUNCTIONS = ['oauth_cleanup_batch', 'oauth_cleanup_revoked_grants', 'oauth_refresh_token', 'oauth_revoke_grant', 'oauth_revoke_token'];
 const REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text, reason text, revoked_at timestamp with time zone)';
 const LANDED_REVOCATION_RESULT = 'TABLE(outcome text, grant_id uuid, client_id text, subject text, scope text)';
@@ -112,7 +112,15 @@ describe('migrations', () => {
       // AnnounceAfterCommit: the audit row does not notify from a session that announces after commit.
       expect(full.triggers.revocation_audit_notify).toMatch(/WHEN \(\(current_setting\('oauth\.announce_after_commit'::text, true\) IS DISTINCT FROM 'on'::text\)\)/);
 
+      // GroupedRevocation: several requests in one statement, each answered by its position.
+      expect(full.functions.oauth_revoke_tokens).toBe(REVOCATION_RESULT.replace('TABLE(', 'TABLE(request integer, '));
+
       // Back one step at a time, checking what each down() restores.
+      await revertThrough('GroupedRevocation1796440000000');
+      const ungrouped = await inspect();
+      const UNGROUPED_FUNCTIONS = FUNCTIONS.filter((f) => f !== 'oauth_revoke_tokens');
+      expect(Object.keys(ungrouped.functions)).toEqual(UNGROUPED_FUNCTIONS);
+      expect(ungrouped.drift).toEqual([]);
       await revertThrough('AnnounceAfterCommit1796422977986');
       const notifyInside = await inspect();
       expect(notifyInside.drift).toEqual([]);
@@ -121,7 +129,7 @@ describe('migrations', () => {
       );
       await revertThrough('OneRevocationNotification1796413244919');
       const twoNotifications = await inspect();
-      expect(twoNotifications.functions).toEqual(full.functions);
+      expect(twoNotifications.functions).toEqual(ungrouped.functions);
       expect(twoNotifications.drift).toEqual([]);
       expect(Object.keys(twoNotifications.triggers)).toEqual(Object.keys(full.triggers));
       for (const name of ['grants_revoked_notify', 'access_tokens_revoked_notify']) {
@@ -144,7 +152,7 @@ describe('migrations', () => {
       await revertThrough('DeviceAuthorization1796402655691');
       const beforeDevice = await inspect();
       expect(beforeDevice.tables).toEqual(TABLES.filter((t) => t !== 'device_codes'));
-      expect(Object.keys(beforeDevice.functions)).toEqual(FUNCTIONS.filter((f) => f !== 'oauth_poll_device_code'));
+      expect(Object.keys(beforeDevice.functions)).toEqual(UNGROUPED_FUNCTIONS.filter((f) => f !== 'oauth_poll_device_code'));
       // What drifts then is only what DeviceAuthorization adds: the device table and the request's kind and user code.
       expect(beforeDevice.drift.join('\n')).toMatch(/device_codes/);
       expect(beforeDevice.drift.filter((q) => !/device_codes|"kind"|"user_code"|authorization_requests_kind_check/.test(q))).toEqual(beforeAccount.drift);

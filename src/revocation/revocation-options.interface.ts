@@ -15,9 +15,16 @@ export interface RevocationModuleOptions extends OAuthEndpointOptions {
    * `ignore` (200, nothing revoked) or `reject` (401 unauthorized_client, strict RFC 7009 §2.1).
    */
   foreignClient?: ForeignClientPolicy;
+  /**
+   * Revocation statements this process runs at once (default 4). Requests that arrive while all of them
+   * are busy wait and go together in the next one: one transaction and one commit for the group, each
+   * request decided as if alone (group commit). 0: no grouping, every request its own statement at once.
+   */
+  statementsInFlight?: number;
 }
 
 export interface ResolvedRevocationOptions extends ResolvedOAuthEndpointOptions {
   anonymous: 'allow' | 'deny';
   foreignClient: ForeignClientPolicy;
+  statementsInFlight: number;
 }

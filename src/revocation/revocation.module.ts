@@ -8,12 +8,25 @@ import type { ResolvedRevocationOptions, RevocationModuleOptions } from './revoc
 import { RevocationService } from './revocation.service';
 import { RevocationDirectRoute } from './revocation-direct-route';
 
+/** The default of `statementsInFlight`: enough to keep two cores of PostgreSQL busy, few enough to group. */
+const DEFAULT_STATEMENTS_IN_FLIGHT = 4;
+
+function statementsInFlight(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_STATEMENTS_IN_FLIGHT;
+  if (!Number.isInteger(value) || value < 0) throw new Error(`RevocationModule: statementsInFlight must be a whole number ≥ 0, got ${String(value)}`);
+  return value;
+}
+
 const definition = defineOAuthEndpointModule<RevocationModuleOptions, ResolvedRevocationOptions>({
   name: 'Revocation',
   defaultPath: 'oauth2/revoke',
   purpose: REVOCATION_PURPOSE,
   optionsToken: REVOCATION_OPTIONS,
-  resolve: (options) => ({ anonymous: options.anonymous ?? 'allow', foreignClient: options.foreignClient ?? 'revoke' }),
+  resolve: (options) => ({
+    anonymous: options.anonymous ?? 'allow',
+    foreignClient: options.foreignClient ?? 'revoke',
+    statementsInFlight: statementsInFlight(options.statementsInFlight),
+  }),
   controller: RevocationController,
   providers: [RevocationService, ClientAuthGuard, RevocationDirectRoute],
   exports: [RevocationService, RevocationDirectRoute],

@@ -5,6 +5,7 @@ import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
 import { revocationEvent, RevokedGrantRow } from '../core/revocation-event';
 import { RevocationEvents } from '../core/revocation-events';
+import { GroupedStatements } from '../database/grouped-statements';
 import { PreparedStatement } from '../database/prepared-statement';
 import type { RevocationReason } from '../grants/grant.entity';
 import { hashToken, parseTokenKind, TokenKind } from '../grants/token-format';
@@ -31,6 +32,14 @@ const COLUMNS = 'outcome, grant_id, client_id, subject, scope, reason, revoked_a
 
 /** The revoke path's one statement (see migrations/*-revocation-outcome.ts). */
 const REVOKE_TOKEN = new PreparedStatement<RevokeRow>('oauth_revoke_token', `SELECT ${COLUMNS} FROM oauth_revoke_token($1, $2, $3, $4)`);
+/** The same for several requests, in one transaction (migrations/*-grouped-revocation.ts). */
+const REVOKE_TOKENS = new PreparedStatement<RevokeRow & { request: number }>(
+  'oauth_revoke_tokens',
+  `SELECT request, ${COLUMNS} FROM oauth_revoke_tokens($1::bytea[], $2::text[], $3::text[], $4::text[])`,
+);
+
+/** One revocation request, as oauth_revoke_token takes it. */
+type RevokeParams = [tokenHash: Buffer, kind: TokenKind, revokingClientId: string | null, foreignClient: ForeignClientPolicy];
 
 /**
  * Revocation decisions. The SQL functions decide the outcome, the reason and the time, in one round
@@ -39,12 +48,23 @@ const REVOKE_TOKEN = new PreparedStatement<RevokeRow>('oauth_revoke_token', `SEL
  */
 @Injectable()
 export class RevocationService {
+  /** Requests that arrive while `statementsInFlight` statements run go together in the next (group commit). */
+  private readonly statements: GroupedStatements<RevokeParams, RevokeRow>;
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(OAUTH_CORE_OPTIONS) private readonly core: ResolvedOAuthCoreOptions,
     private readonly events: RevocationEvents,
     @Inject(REVOCATION_OPTIONS) private readonly options: ResolvedRevocationOptions,
-  ) {}
+  ) {
+    this.statements = new GroupedStatements<RevokeParams, RevokeRow>(
+      {
+        one: async (params) => (await REVOKE_TOKEN.run(dataSource, params))[0],
+        many: (group) => this.revokeGroup(group),
+      },
+      options.statementsInFlight,
+    );
+  }
 
   /**
    * A revocation request as the endpoint received it, under the configured policies. Resolves for
@@ -70,9 +90,21 @@ export class RevocationService {
     // RFC 7009 §2.1: the hint is only an optimisation; the prefix tells the type for certain.
     const kind = parseTokenKind(token, this.core.tokenPrefixes);
     if (!kind) return 'not_found';
-    const [row] = await REVOKE_TOKEN.run(this.dataSource, [hashToken(token), kind, revokingClientId, foreignClient]);
+    const row = await this.statements.run([hashToken(token), kind, revokingClientId, foreignClient]);
     await this.announce(row, kind, revokingClientId);
     return row.outcome;
+  }
+
+  /** Several requests in one statement; each row answers the request at its 1-based position. */
+  private async revokeGroup(group: readonly RevokeParams[]): Promise<RevokeRow[]> {
+    const column = <I extends number>(i: I) => group.map((params) => params[i]);
+    const rows = await REVOKE_TOKENS.run(this.dataSource, [column(0), column(1), column(2), column(3)]);
+    const answers: RevokeRow[] = [];
+    for (const { request, ...row } of rows) answers[request - 1] = row;
+    if (rows.length !== group.length || answers.length !== group.length || answers.includes(undefined as never)) {
+      throw new Error(`oauth_revoke_tokens answered ${rows.length} rows for ${group.length} requests`);
+    }
+    return answers;
   }
 
   /** Revokes a grant by id, as an operator (`grant:revoke`). True when this call revoked something. */

@@ -24,9 +24,10 @@ import { DeviceCodeEntity } from '../device/device-code.entity';
 import { Account1796402774360 } from '../../migrations/1796402774360-account';
 import { OneRevocationNotification1796413244919 } from '../../migrations/1796413244919-one-revocation-notification';
 import { AnnounceAfterCommit1796422977986 } from '../../migrations/1796422977986-announce-after-commit';
+import { GroupedRevocation1796440000000 } from '../../migrations/1796440000000-grouped-revocation';
 
 /** Every entity of the module set: add these to the host's TypeORM data source. */
 export const OAUTH_ENTITIES = [ClientEntity, GrantEntity, AccessTokenEntity, RefreshTokenEntity, RevocationAuditEntity, AuthorizationRequestEntity, AuthorizationCodeEntity, UserEntity, BrowserSessionEntity, ConsentEntity, RevocationEventListenerEntity, RevocationEventDeliveryEntity, DeviceCodeEntity];
 
 /** The schema's migrations, in order: add these to the host's TypeORM data source and run them. */
-export const OAUTH_MIGRATIONS = [InitialSchema1763790000000, RevocationFunctions1763790000001, TokenLifecycle1795322263980, HotRevocation1795426765522, RevocationOutcome1796391973873, Authorization1796392835896, Invalidation1796394205510, RevocationOutbox1796394606534, AuthFailureWindows1796395156226, RegisteredClientCleanup1796398999277, DeviceAuthorization1796402655691, Account1796402774360, OneRevocationNotification1796413244919, AnnounceAfterCommit1796422977986];
+export const OAUTH_MIGRATIONS = [InitialSchema1763790000000, RevocationFunctions1763790000001, TokenLifecycle1795322263980, HotRevocation1795426765522, RevocationOutcome1796391973873, Authorization1796392835896, Invalidation1796394205510, RevocationOutbox1796394606534, AuthFailureWindows1796395156226, RegisteredClientCleanup1796398999277, DeviceAuthorization1796402655691, Account1796402774360, OneRevocationNotification1796413244919, AnnounceAfterCommit1796422977986, GroupedRevocation1796440000000];

@@ -124,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       path: vars.REVOCATION_PATH,
       anonymous: vars.REVOCATION_ANONYMOUS as 'allow' | 'deny',
       foreignClient: vars.REVOCATION_FOREIGN_CLIENT as ForeignClientPolicy,
+      statementsInFlight: vars.REVOCATION_STATEMENTS_IN_FLIGHT,
       ...cors,
     },
     tokenEndpoint: { path: vars.TOKEN_PATH, ...cors },

@@ -211,6 +211,10 @@ export class EnvironmentVariables {
   @IsIn(['revoke', 'ignore', 'reject'], { message: 'REVOCATION_FOREIGN_CLIENT must be revoke, ignore or reject' })
   REVOCATION_FOREIGN_CLIENT = 'revoke';
 
+  /** Revocation statements run at once; requests beyond wait and go together in the next (0: no grouping). */
+  @Transform(toInt) @WholeNumber(0, 1000)
+  REVOCATION_STATEMENTS_IN_FLIGHT = 4;
+
   /** Comma-separated origins, or `*`. */
   @Matches(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, { message: 'CORS_ORIGINS must be * or a comma list of origins such as https://app.example.com' })
   CORS_ORIGINS = '*';

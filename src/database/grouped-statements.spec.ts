@@ -1,0 +1,121 @@
+import { GroupedStatements } from './grouped-statements';
+
+/** A stand-in database: every statement waits until the test finishes it. */
+function fakeRunner() {
+  const calls: Array<{ kind: 'one' | 'many'; inputs: string[]; finish: (err?: unknown) => void }> = [];
+  const statement = <T>(kind: 'one' | 'many', inputs: string[], answer: () => T) =>
+    new Promise<T>((resolve, reject) => calls.push({ kind, inputs, finish: (err) => (err ? reject(err) : resolve(answer())) }));
+  return {
+    calls,
+    runner: {
+      one: (input: string) => statement('one', [input], () => `done:${input}`),
+      many: (inputs: readonly string[]) => statement('many', [...inputs], () => inputs.map((i) => `done:${i}`)),
+    },
+  };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('GroupedStatements', () => {
+  it('runs each input alone and at once while fewer than `limit` statements run', async () => {
+    const { calls, runner } = fakeRunner();
+    const grouped = new GroupedStatements(runner, 2);
+    const a = grouped.run('a');
+    const b = grouped.run('b');
+    expect(calls.map((c) => [c.kind, c.inputs])).toEqual([
+      ['one', ['a']],
+      ['one', ['b']],
+    ]);
+    calls.forEach((c) => c.finish());
+    await expect(Promise.all([a, b])).resolves.toEqual(['done:a', 'done:b']);
+  });
+
+  it('sends the inputs that waited while every statement was busy together, each caller getting its own answer', async () => {
+    const { calls, runner } = fakeRunner();
+    const grouped = new GroupedStatements(runner, 1);
+    const answers = ['a', 'b', 'c', 'd'].map((i) => grouped.run(i));
+    expect(calls).toHaveLength(1);
+    calls[0].finish();
+    await tick();
+    expect(calls.map((c) => [c.kind, c.inputs])).toEqual([
+      ['one', ['a']],
+      ['many', ['b', 'c', 'd']],
+    ]);
+    calls[1].finish();
+    await expect(Promise.all(answers)).resolves.toEqual(['done:a', 'done:b', 'done:c', 'done:d']);
+  });
+
+  it('puts at most `maxGroup` inputs in one statement and starts the next when one ends', async () => {
+    const { calls, runner } = fakeRunner();
+    const grouped = new GroupedStatements(runner, 1, 2);
+    const answers = ['a', 'b', 'c', 'd', 'e', 'f'].map((i) => grouped.run(i));
+    for (let i = 0; i < 4; i++) {
+      calls[i].finish();
+      await tick();
+    }
+    expect(calls.map((c) => c.inputs)).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f']]);
+    await expect(Promise.all(answers)).resolves.toEqual(['a', 'b', 'c', 'd', 'e', 'f'].map((i) => `done:${i}`));
+  });
+
+  it('runs a failed group again input by input, so one input that fails fails only its own caller', async () => {
+    const { calls, runner } = fakeRunner();
+    const grouped = new GroupedStatements(runner, 1);
+    const first = grouped.run('a');
+    const rest = ['b', 'c', 'd'].map((i) => grouped.run(i));
+    calls[0].finish();
+    await tick();
+    calls[1].finish(Object.assign(new Error('deadlock detected'), { code: '40P01' }));
+    await tick();
+    expect(calls.slice(2).map((c) => [c.kind, c.inputs])).toEqual([
+      ['one', ['b']],
+      ['one', ['c']],
+      ['one', ['d']],
+    ]);
+    calls[2].finish();
+    calls[3].finish(new Error('c is bad'));
+    calls[4].finish();
+    await expect(first).resolves.toBe('done:a');
+    const settled = await Promise.allSettled(rest);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual(['done:b', 'c is bad', 'done:d']);
+  });
+
+  it('fails every caller of a group at once, without retrying, when the database cannot be reached', async () => {
+    const { calls, runner } = fakeRunner();
+    const grouped = new GroupedStatements(runner, 1);
+    const first = grouped.run('a');
+    const rest = ['b', 'c'].map((i) => grouped.run(i));
+    calls[0].finish();
+    await tick();
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    calls[1].finish(down);
+    await expect(first).resolves.toBe('done:a');
+    for (const r of rest) await expect(r).rejects.toBe(down);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('keeps going after a statement fails: the next inputs run', async () => {
+    const { calls, runner } = fakeRunner();
+    const grouped = new GroupedStatements(runner, 1);
+    const a = grouped.run('a');
+    calls[0].finish(new Error('boom'));
+    await expect(a).rejects.toThrow('boom');
+    const b = grouped.run('b');
+    await tick();
+    expect(calls).toHaveLength(2);
+    calls[1].finish();
+    await expect(b).resolves.toBe('done:b');
+  });
+
+  it('with limit 0 never groups: every input runs alone at once, however many are running', async () => {
+    const { calls, runner } = fakeRunner();
+    const grouped = new GroupedStatements(runner, 0);
+    const answers = ['a', 'b', 'c'].map((i) => grouped.run(i));
+    expect(calls.map((c) => [c.kind, c.inputs])).toEqual([
+      ['one', ['a']],
+      ['one', ['b']],
+      ['one', ['c']],
+    ]);
+    calls.forEach((c) => c.finish());
+    await expect(Promise.all(answers)).resolves.toEqual(['done:a', 'done:b', 'done:c']);
+  });
+});
