@@ -8,7 +8,8 @@
 //   2. scenarios, each on a freshly started server after VACUUM ANALYZE, CHECKPOINT and pg_prewarm of the
 //      tables, a warm-up, then the measured phase, 32 connections, every request a token no earlier request used
 //      (except introspect_hit):
-//        revoke_live       module (client cache on: the default), module_nocache (CACHE_TTL_SECONDS=0), floor,
+//        revoke_live       module (client cache on, group commit: the defaults), module_nocache
+//                          (CACHE_TTL_SECONDS=0), module_ungrouped (REVOCATION_STATEMENTS_IN_FLIGHT=0), floor,
 //                          peer: revoke live tokens (half access, half refresh, one per grant), confidential
 //                          client, client_secret_basic; BENCH_ROUNDS rounds (3), the servers in turn, then in
 //                          reverse turn, and so on; pooled; ratios of both module rows to the floor and the peer
@@ -588,6 +589,16 @@ async function main() {
       headers: { authorization: auth },
       bodies: feed.bodies(),
     },
+    {
+      id: 'revoke_live',
+      title: `${s1}; no group commit (REVOCATION_STATEMENTS_IN_FLIGHT=0)`,
+      db: main,
+      server: moduleServer(main, { REVOCATION_STATEMENTS_IN_FLIGHT: '0' }, { name: 'module_ungrouped' }),
+      ...moduleCounts,
+      path: '/oauth2/revoke',
+      headers: { authorization: auth },
+      bodies: feed.bodies(),
+    },
     { id: 'revoke_live', title: s1, db: main, server: floorServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() },
   ];
   if (peerFeed) {
@@ -842,6 +853,9 @@ async function main() {
     module_nocache_vs_floor: ratio(measuredOf('module_nocache'), measuredOf('floor')),
     module_nocache_vs_peer: ratio(measuredOf('module_nocache'), measuredOf('peer')),
     module_vs_module_nocache: ratio(measuredOf('module'), measuredOf('module_nocache')),
+    module_ungrouped_vs_floor: ratio(measuredOf('module_ungrouped'), measuredOf('floor')),
+    module_ungrouped_vs_peer: ratio(measuredOf('module_ungrouped'), measuredOf('peer')),
+    module_vs_module_ungrouped: ratio(measuredOf('module'), measuredOf('module_ungrouped')),
   };
   results.ratios.targets = { ...TARGETS };
   results.ratios.targets_met = Object.fromEntries(
@@ -857,6 +871,8 @@ async function main() {
     module_vs_peer: ratio(roundOf('module', i), roundOf('peer', i)),
     module_nocache_vs_floor: ratio(roundOf('module_nocache', i), roundOf('floor', i)),
     module_nocache_vs_peer: ratio(roundOf('module_nocache', i), roundOf('peer', i)),
+    module_ungrouped_vs_floor: ratio(roundOf('module_ungrouped', i), roundOf('floor', i)),
+    module_ungrouped_vs_peer: ratio(roundOf('module_ungrouped', i), roundOf('peer', i)),
   }));
   results.top_ups = topUps;
   results.total_seconds = Math.round((Date.now() - started) / 1000);

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export function childEnv(extra) {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/^(DEBUG|NODE_OPTIONS|NODE_DEBUG|DATABASE_|CACHE_|AUTH_FAILURE|REDIS_URL$|PORT$|HOST$|ISSUER$|LOG_LEVEL$|MIGRATIONS_RUN$)/.test(name)) delete env[name];
+    if (/^(DEBUG|NODE_OPTIONS|NODE_DEBUG|DATABASE_|CACHE_|AUTH_FAILURE|REVOCATION_|REDIS_URL$|PORT$|HOST$|ISSUER$|LOG_LEVEL$|MIGRATIONS_RUN$)/.test(name)) delete env[name];
   }
   return { ...env, NODE_ENV: 'production', ...extra };
 }

@@ -40,6 +40,9 @@ const ratioLabel = {
   module_nocache_vs_floor: 'module without caches / floor',
   module_nocache_vs_peer: 'module without caches / peer',
   module_vs_module_nocache: 'module / module without caches',
+  module_ungrouped_vs_floor: 'module without group commit / floor',
+  module_ungrouped_vs_peer: 'module without group commit / peer',
+  module_vs_module_ungrouped: 'module / module without group commit',
 };
 
 function ratioLines(results) {

@@ -16,7 +16,7 @@ export interface RevocationModuleOptions extends OAuthEndpointOptions {
    */
   foreignClient?: ForeignClientPolicy;
   /**
-   * Revocation statements this process runs at once (default 4). Requests that arrive while all of them
+   * Revocation statements this process runs at once (default 2). Requests that arrive while all of them
    * are busy wait and go together in the next one: one transaction and one commit for the group, each
    * request decided as if alone (group commit). 0: no grouping, every request its own statement at once.
    */

@@ -107,3 +107,12 @@ describe('RevocationService', () => {
     expect(query).not.toHaveBeenCalled();
   });
 });
+
+describe('RevocationModule options: statementsInFlight', () => {
+  it('defaults to 2, takes 0 (no grouping) and whole numbers, and refuses anything else by name', () => {
+    expect(resolveRevocationOptions({}).statementsInFlight).toBe(2);
+    expect(resolveRevocationOptions({ statementsInFlight: 0 }).statementsInFlight).toBe(0);
+    expect(resolveRevocationOptions({ statementsInFlight: 6 }).statementsInFlight).toBe(6);
+    for (const bad of [-1, 1.5, Number.NaN]) expect(() => resolveRevocationOptions({ statementsInFlight: bad })).toThrow(/statementsInFlight/);
+  });
+});

@@ -119,6 +119,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ REGISTRATION_INITIAL_ACCESS_TOKEN: 'has spaces in it, and is long' })).toThrow(/REGISTRATION_INITIAL_ACCESS_TOKEN/);
   });
 
+  it('groups revocations two statements at a time by default, reads REVOCATION_STATEMENTS_IN_FLIGHT (0: no grouping) and refuses what is not a whole number', () => {
+    expect(loadConfig({}).revocation.statementsInFlight).toBe(2);
+    expect(loadConfig({ REVOCATION_STATEMENTS_IN_FLIGHT: '0' }).revocation.statementsInFlight).toBe(0);
+    expect(loadConfig({ REVOCATION_STATEMENTS_IN_FLIGHT: '8' }).revocation.statementsInFlight).toBe(8);
+    for (const bad of ['-1', '1.5', 'many']) expect(() => loadConfig({ REVOCATION_STATEMENTS_IN_FLIGHT: bad })).toThrow(/REVOCATION_STATEMENTS_IN_FLIGHT/);
+  });
+
   it('refuses equal access and refresh prefixes', () => {
     expect(() => loadConfig({ ACCESS_TOKEN_PREFIX: 'tok_', REFRESH_TOKEN_PREFIX: 'tok_' })).toThrow('must differ');
   });

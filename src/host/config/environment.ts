@@ -213,7 +213,7 @@ export class EnvironmentVariables {
 
   /** Revocation statements run at once; requests beyond wait and go together in the next (0: no grouping). */
   @Transform(toInt) @WholeNumber(0, 1000)
-  REVOCATION_STATEMENTS_IN_FLIGHT = 4;
+  REVOCATION_STATEMENTS_IN_FLIGHT = 2;
 
   /** Comma-separated origins, or `*`. */
   @Matches(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, { message: 'CORS_ORIGINS must be * or a comma list of origins such as https://app.example.com' })
