@@ -311,7 +311,7 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
     // Requests autocannon gave up on at the end are still being answered: let them finish first.
     await sleep(1000);
     const exit = await stopServer(running);
-    const stderr = running.stderr.trim();
+    const output = running.output.trim();
     running = null;
     const after = await databaseCounts(db, counts);
     const perRequest = (ms) => (ms === null ? null : Number(((ms * 1000) / measured.requests).toFixed(1)));
@@ -342,13 +342,13 @@ async function scenario({ id, title, db, server, tables, counts, path: urlPath, 
       database_delta: delta(before, after),
       prewarmed,
       server_exit: exit,
-      server_stderr: stderr ? stderr.split('\n').slice(-20) : [],
+      server_output: output ? output.split('\n').slice(-20) : [],
       window_us: { from: fromUs, to: toUs },
     };
     if (result.others_cpu_share > 0.05) log(`  !! other processes used ${(100 * result.others_cpu_share).toFixed(0)}% of the machine meanwhile: noisy`);
     if (measured.non_2xx || measured.errors || warmup.non_2xx || warmup.errors) log(`  !! non-2xx or errors: ${JSON.stringify(measured.status_counts)}`);
     if (result.failed) log(`  !! FAILED, not a measurement: ${result.failed}`);
-    if (stderr) log(`  server stderr (last lines):\n    ${result.server_stderr.join('\n    ')}`);
+    if (output) log(`  server output (last lines):\n    ${result.server_output.join('\n    ')}`);
     return result;
   } catch (err) {
     if (running) await stopServer(running, 5000).catch(() => undefined);
@@ -417,7 +417,7 @@ function combineRounds(results) {
     cpu_us_per_request: { server: perRequest(cpu.server_ms), postgres: perRequest(cpu.postgres_ms), load_generator: perRequest(cpu.load_generator_ms) },
     others_cpu_share: Math.max(...results.map((r) => r.others_cpu_share ?? 0)),
     database_delta: addUp((r) => r.database_delta),
-    server_stderr: results.flatMap((r) => r.server_stderr),
+    server_output: results.flatMap((r) => r.server_output),
     window_us: null,
     rounds: results.map((r) => ({
       failed: r.failed,
@@ -575,31 +575,14 @@ async function main() {
   const add = (r) => results.scenarios.push(r);
   const s1 = 'revoke live tokens, one per grant, half access / half refresh; confidential client, client_secret_basic';
 
-  // revoke_live on the servers in rounds, in turn and in reverse turn (module, module without caches, floor,
-  // peer, then peer, floor, …), so that drift over the run (table growth, the machine's mood) falls on all.
+  // revoke_live on the servers in rounds, in turn and in reverse turn (module, module without caches, module
+  // without group commit, floor, peer, then peer, floor, …), so that drift over the run (table growth, the machine's mood) falls on all.
+  const moduleLive = (title, server) => ({ id: 'revoke_live', title, db: main, server, ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() });
   const live = [
-    { id: 'revoke_live', title: s1, db: main, server: moduleServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() },
-    {
-      id: 'revoke_live',
-      title: `${s1}; caches off (CACHE_TTL_SECONDS=0)`,
-      db: main,
-      server: moduleServer(main, { CACHE_TTL_SECONDS: '0' }, { name: 'module_nocache' }),
-      ...moduleCounts,
-      path: '/oauth2/revoke',
-      headers: { authorization: auth },
-      bodies: feed.bodies(),
-    },
-    {
-      id: 'revoke_live',
-      title: `${s1}; no group commit (REVOCATION_STATEMENTS_IN_FLIGHT=0)`,
-      db: main,
-      server: moduleServer(main, { REVOCATION_STATEMENTS_IN_FLIGHT: '0' }, { name: 'module_ungrouped' }),
-      ...moduleCounts,
-      path: '/oauth2/revoke',
-      headers: { authorization: auth },
-      bodies: feed.bodies(),
-    },
-    { id: 'revoke_live', title: s1, db: main, server: floorServer(main), ...moduleCounts, path: '/oauth2/revoke', headers: { authorization: auth }, bodies: feed.bodies() },
+    moduleLive(s1, moduleServer(main)),
+    moduleLive(`${s1}; caches off (CACHE_TTL_SECONDS=0)`, moduleServer(main, { CACHE_TTL_SECONDS: '0' }, { name: 'module_nocache' })),
+    moduleLive(`${s1}; no group commit (REVOCATION_STATEMENTS_IN_FLIGHT=0)`, moduleServer(main, { REVOCATION_STATEMENTS_IN_FLIGHT: '0' }, { name: 'module_ungrouped' })),
+    moduleLive(s1, floorServer(main)),
   ];
   if (peerFeed) {
     live.push({
@@ -745,8 +728,8 @@ async function main() {
     } finally {
       for (const server of propagationServers.splice(0)) {
         await stopServer(server, 5000).catch(() => undefined);
-        const stderr = server.stderr.trim();
-        if (stderr && results.propagation) (results.propagation.server_stderr ??= []).push(...stderr.split('\n').slice(-10));
+        const output = server.output.trim();
+        if (output && results.propagation) (results.propagation.server_output ??= []).push(...output.split('\n').slice(-10));
       }
     }
   }

@@ -39,24 +39,26 @@ function probe(port, path) {
 }
 
 /**
- * Starts a server (`node nodeArgs… script`) and waits until it answers `readyPath` on `port`. Its stderr is
- * kept (the last 8 KiB) for the report; stdout is drained.
+ * Starts a server (`node nodeArgs… script`) and waits until it answers `readyPath` on `port`. Its output,
+ * stderr and stdout together (the module logs warnings such as an unreachable database on stdout), is kept:
+ * the last 8 KiB, for the report.
  */
 export async function startServer({ name, cwd, script, port, readyPath, env, nodeArgs = [], timeoutMs = 60_000 }) {
   const child = spawn(process.execPath, [...nodeArgs, script], { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  const server = { name, child, pid: child.pid, port, stderr: '', exited: null };
-  child.stdout.on('data', () => {});
-  child.stderr.on('data', (d) => (server.stderr = (server.stderr + d).slice(-8192)));
+  const server = { name, child, pid: child.pid, port, output: '', exited: null };
+  const keep = (d) => (server.output = (server.output + d).slice(-8192));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   server.exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve((server.exited = { code, signal }))));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (server.exited) throw new Error(`${name} exited during startup (${JSON.stringify(server.exited)}): ${server.stderr.trim()}`);
+    if (server.exited) throw new Error(`${name} exited during startup (${JSON.stringify(server.exited)}): ${server.output.trim()}`);
     const status = await probe(port, readyPath);
     if (status >= 200 && status < 500) return server;
     await sleep(100);
   }
   child.kill('SIGKILL');
-  throw new Error(`${name} did not answer on port ${port} within ${timeoutMs} ms: ${server.stderr.trim()}`);
+  throw new Error(`${name} did not answer on port ${port} within ${timeoutMs} ms: ${server.output.trim()}`);
 }
 
 /** SIGTERM, then SIGKILL after a grace period. Resolves with the exit status. */

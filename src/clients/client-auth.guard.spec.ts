@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import { OAuthException } from '../http/oauth.exception';
 import { AuthFailureLimiter } from './auth-failure-limiter';
@@ -100,12 +101,19 @@ describe('ClientAuthGuard (RFC 6749 §2.3)', () => {
     expect(await refusal({ client_id: 'web' })).toEqual(await refusal({ client_id: 'nosuch' }));
   });
 
-  it('answers 503 temporarily_unavailable, never an unchecked 200 or 401, when the limiter cannot reach its store', async () => {
+  it('answers 503 temporarily_unavailable, never an unchecked 200 or 401, when the limiter cannot reach its store, and logs why without the secret', async () => {
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const store = new MemoryAuthFailureStore();
-    store.begin = () => Promise.reject(new Error('connection refused'));
+    store.begin = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
     const down = new ClientAuthGuard(clients, options, new AuthFailureLimiter({ ...limits, perClientAddress: 10 }, store));
     const req = { method: 'POST', url: '/oauth2/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: { client_id: 'web', client_secret: SECRET }, socket: {} };
     const ctx = { switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext;
-    await expect(down.canActivate(ctx)).rejects.toMatchObject({ error: 'temporarily_unavailable', status: 503 });
+    try {
+      await expect(down.canActivate(ctx)).rejects.toMatchObject({ error: 'temporarily_unavailable', status: 503 });
+      expect(warned).toHaveBeenCalledWith('Brute-force limiter store unavailable (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:6379');
+      expect(JSON.stringify(warned.mock.calls)).not.toContain(SECRET);
+    } finally {
+      warned.mockRestore();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import { CLIENT_AUTH_OPTIONS, ClientAuthOptions } from './client-auth-options';
 import { OAuthException } from '../http/oauth.exception';
@@ -12,6 +12,8 @@ import { ClientsService } from './clients.service';
 
 /** The one description of every failed client authentication (RFC 6749 §5.2 invalid_client). */
 export const CLIENT_AUTH_FAILED = 'Client authentication failed.';
+
+const LIMITER_LOGGER = new Logger('ClientAuthGuard');
 
 /** Credentials as the request presented them, before they are checked. */
 interface PresentedCredentials {
@@ -60,7 +62,10 @@ export class ClientAuthGuard implements CanActivate {
     const address = req.ip ?? req.socket.remoteAddress;
     const [reserved, checked] = await Promise.allSettled([this.limiter.begin(presented.clientId, address), this.authenticate(presented)]);
     if (reserved.status === 'rejected') {
-      // The limiter's store cannot be reached: refuse rather than let guesses through uncounted.
+      // The limiter's store cannot be reached: refuse rather than let guesses through uncounted. Said in
+      // the log, as the endpoints' filter says an unreachable database: a 503 with no cause is a riddle.
+      const cause = reserved.reason as { message?: unknown; code?: unknown } | undefined;
+      LIMITER_LOGGER.warn(`Brute-force limiter store unavailable (${String(cause?.code ?? 'no code')}): ${String(cause?.message ?? cause)}`);
       throw OAuthException.temporarilyUnavailable(RETRY_AFTER_SECONDS);
     }
     const attempt = reserved.value;

@@ -106,6 +106,31 @@ describe('GroupedStatements', () => {
     await expect(b).resolves.toBe('done:b');
   });
 
+  it('stops counting a statement that runs past `overdueMs`: the inputs behind it go on without it, and its late end frees no second slot', async () => {
+    const { calls, runner } = fakeRunner();
+    const grouped = new GroupedStatements(runner, 1, 64, 30);
+    const stuck = grouped.run('a');
+    const behind = ['b', 'c'].map((i) => grouped.run(i));
+    await tick();
+    expect(calls).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(calls.map((c) => c.inputs)).toEqual([['a'], ['b', 'c']]);
+    calls[1].finish();
+    await expect(Promise.all(behind)).resolves.toEqual(['done:b', 'done:c']);
+    // The stuck statement ends late; one slot is still the limit: of two new inputs, one runs, one waits.
+    calls[0].finish();
+    await expect(stuck).resolves.toBe('done:a');
+    await tick();
+    const next = ['d', 'e'].map((i) => grouped.run(i));
+    await tick();
+    expect(calls.slice(2).map((c) => c.inputs)).toEqual([['d']]);
+    calls[2].finish();
+    await tick();
+    expect(calls.slice(3).map((c) => c.inputs)).toEqual([['e']]);
+    calls[3].finish();
+    await expect(Promise.all(next)).resolves.toEqual(['done:d', 'done:e']);
+  });
+
   it('with limit 0 never groups: every input runs alone at once, however many are running', async () => {
     const { calls, runner } = fakeRunner();
     const grouped = new GroupedStatements(runner, 0);

@@ -24,6 +24,10 @@ export interface GroupedStatementRunner<In, Out> {
  * input) is run again input by input, so that each caller gets exactly the answer or the error it would
  * have got alone; when the database cannot be reached, every caller of the group gets that error at once.
  * `limit` 0: no grouping, every input runs alone at once.
+ *
+ * A statement still running after `overdueMs` (a lock wait, a stalled disk) stops counting against
+ * `limit`: the inputs behind it go on in new statements instead of waiting for it, so one slow statement
+ * holds up only its own group, never the whole path.
  */
 export class GroupedStatements<In, Out> {
   private readonly waiting: Waiting<In, Out>[] = [];
@@ -33,6 +37,7 @@ export class GroupedStatements<In, Out> {
     private readonly runner: GroupedStatementRunner<In, Out>,
     private readonly limit: number,
     private readonly maxGroup = 64,
+    private readonly overdueMs = 250,
   ) {}
 
   run(input: In): Promise<Out> {
@@ -47,9 +52,18 @@ export class GroupedStatements<In, Out> {
     while (this.running < this.limit && this.waiting.length > 0) {
       const group = this.waiting.splice(0, this.maxGroup);
       this.running++;
-      void this.settle(group).finally(() => {
+      let counted = true;
+      const release = () => {
+        if (!counted) return;
+        counted = false;
         this.running--;
         this.startWaiting();
+      };
+      const overdue = setTimeout(release, this.overdueMs);
+      overdue.unref();
+      void this.settle(group).finally(() => {
+        clearTimeout(overdue);
+        release();
       });
     }
   }
