@@ -193,9 +193,9 @@ out(
   ...(has('revoke_live', 'module_ungrouped')
     ? [
         '  - **module_ungrouped**: the same server with `REVOCATION_STATEMENTS_IN_FLIGHT=0` (no group commit): each revocation its own statement and ' +
-          'transaction, as the floor does. The module row groups the requests that arrive while its two statements in flight run into one statement ' +
-          '(`oauth_revoke_tokens`, one commit for the group); the floor never groups, so module/floor includes that saving, and module_ungrouped/floor ' +
-          'is what the framework costs on the same database work.',
+          'transaction, as the floor does (its client cache stays on, so one round trip where the floor makes two). The module row groups the requests ' +
+          'that arrive while its two statements in flight run into one statement (`oauth_revoke_tokens`, one commit for the group); the floor never ' +
+          'groups, so module/floor includes that saving, and module_ungrouped/floor shows the module as it was before group commit.',
       ]
     : []),
   '  - **floor**: `bench/floor/server.mjs`, bare `node:http` + `pg`, the module\'s own token and secret functions, the same two named prepared statements' +

@@ -35,11 +35,20 @@ const BEGIN = `
   SELECT key, failures, pending, successes, greatest(0, ceil(extract(epoch FROM ends_at - now()) * 1000))::int, false
   FROM auth_failure_windows w WHERE key = ANY($2::text[]) AND ${LIVE}`;
 
-/** End: the attempt's keys lose their pending count and gain the outcome; `alsoFail` keys gain a failure. */
+/**
+ * End: the attempt's keys lose their pending count and gain the outcome; `alsoFail` keys gain a failure.
+ * Every row it will change is locked first, in key order, as Begin locks them: an UPDATE of `key = ANY(…)`
+ * alone meets the rows in whatever order its scan finds them (table order, on a small table), and two
+ * attempts on the same keys then deadlocked, one of them answered 503 (seen under load: the bench's
+ * 32 connections of one client from one address).
+ */
 const END = `
-  WITH ended AS (
+  WITH locked AS (
+    SELECT w.key FROM auth_failure_windows w WHERE w.key = ANY($1::text[] || $4::text[]) ORDER BY w.key FOR UPDATE
+  ), ended AS (
     UPDATE auth_failure_windows w SET pending = greatest(w.pending - 1, 0), failures = w.failures + $2::int, successes = w.successes + $3::int
-    WHERE w.key = ANY($1::text[]) AND ${LIVE}
+    FROM locked l
+    WHERE w.key = l.key AND w.key = ANY($1::text[]) AND ${LIVE}
     RETURNING 1
   )
   INSERT INTO auth_failure_windows AS w (key, failures, pending, successes, ends_at)
@@ -78,7 +87,12 @@ export class PostgresAuthFailureStore implements AuthFailureStore {
   }
 
   async sweep(): Promise<void> {
-    await this.dataSource.query('DELETE FROM auth_failure_windows WHERE ends_at <= now()');
+    // Rows an attempt holds are left for the next sweep (SKIP LOCKED): a sweep never waits, nor locks out of key order.
+    await this.dataSource.query(
+      `DELETE FROM auth_failure_windows w
+        USING (SELECT key FROM auth_failure_windows WHERE ends_at <= now() ORDER BY key FOR UPDATE SKIP LOCKED) s
+        WHERE w.key = s.key AND w.ends_at <= now()`,
+    );
   }
 
   async close(): Promise<void> {

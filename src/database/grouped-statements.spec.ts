@@ -1,4 +1,4 @@
-import { GroupedStatements } from './grouped-statements';
+import { GroupAnswerError, GroupedStatements, RUN_ALONE } from './grouped-statements';
 
 /** A stand-in database: every statement waits until the test finishes it. */
 function fakeRunner() {
@@ -9,7 +9,8 @@ function fakeRunner() {
     calls,
     runner: {
       one: (input: string) => statement('one', [input], () => `done:${input}`),
-      many: (inputs: readonly string[]) => statement('many', [...inputs], () => inputs.map((i) => `done:${i}`)),
+      // An input named !x is one the group cannot decide: it must run alone.
+      many: (inputs: readonly string[]) => statement('many', [...inputs], () => inputs.map((i) => (i.startsWith('!') ? RUN_ALONE : `done:${i}`))),
     },
   };
 }
@@ -79,19 +80,50 @@ describe('GroupedStatements', () => {
     expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual(['done:b', 'c is bad', 'done:d']);
   });
 
-  it('fails every caller of a group at once, without retrying, when the database cannot be reached', async () => {
+  /** A group of b and c (after a, alone) whose statement fails with `error`: each caller must get it, nothing is retried. */
+  async function groupFailingWith(error: Error): Promise<void> {
     const { calls, runner } = fakeRunner();
     const grouped = new GroupedStatements(runner, 1);
     const first = grouped.run('a');
     const rest = ['b', 'c'].map((i) => grouped.run(i));
     calls[0].finish();
     await tick();
-    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    calls[1].finish(down);
+    calls[1].finish(error);
     await expect(first).resolves.toBe('done:a');
-    for (const r of rest) await expect(r).rejects.toBe(down);
+    for (const r of rest) await expect(r).rejects.toBe(error);
     expect(calls).toHaveLength(2);
+  }
+
+  it('fails every caller of a group at once, without retrying, when the database cannot be reached', async () => {
+    await groupFailingWith(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
   });
+
+  it('never runs again a group whose answer could not be used (it may have committed): every caller gets the error', async () => {
+    await groupFailingWith(new GroupAnswerError('1 row for 2 requests'));
+  });
+
+  it('answers the rest of a group at once and runs an input the group could not decide alone, apart, without holding the slot', async () => {
+    const { calls, runner } = fakeRunner();
+    const grouped = new GroupedStatements(runner, 1);
+    const first = grouped.run('a');
+    const done: string[] = [];
+    const rest = ['b', '!c', 'd'].map((i) => grouped.run(i).then((out) => (done.push(i), out)));
+    calls[0].finish();
+    await tick();
+    calls[1].finish();
+    await tick();
+    expect(done.sort()).toEqual(['b', 'd']);
+    expect(calls[2]).toMatchObject({ kind: 'one', inputs: ['!c'] });
+    // The slot is free while !c runs alone: a new input starts at once.
+    const next = grouped.run('e');
+    await tick();
+    expect(calls[3]).toMatchObject({ kind: 'one', inputs: ['e'] });
+    calls[2].finish();
+    calls[3].finish();
+    await expect(first).resolves.toBe('done:a');
+    await expect(Promise.all([...rest, next])).resolves.toEqual(['done:b', 'done:!c', 'done:d', 'done:e']);
+  });
+
 
   it('keeps going after a statement fails: the next inputs run', async () => {
     const { calls, runner } = fakeRunner();

@@ -5,7 +5,7 @@ import { OAUTH_CORE_OPTIONS } from '../core/oauth-core.module-definition';
 import type { ResolvedOAuthCoreOptions } from '../core/oauth-core-options.interface';
 import { revocationEvent, RevokedGrantRow } from '../core/revocation-event';
 import { RevocationEvents } from '../core/revocation-events';
-import { GroupedStatements } from '../database/grouped-statements';
+import { GroupAnswerError, GroupedStatements, RUN_ALONE } from '../database/grouped-statements';
 import { PreparedStatement } from '../database/prepared-statement';
 import type { RevocationReason } from '../grants/grant.entity';
 import { hashToken, parseTokenKind, TokenKind } from '../grants/token-format';
@@ -95,16 +95,21 @@ export class RevocationService {
     return row.outcome;
   }
 
-  /** Several requests in one statement; each row answers the request at its 1-based position. */
-  private async revokeGroup(group: readonly RevokeParams[]): Promise<RevokeRow[]> {
+  /**
+   * Several requests in one statement; each row answers the request at its 1-based position. A request
+   * whose grant another transaction held (`deferred`) runs alone once the group has committed, waiting for
+   * that grant as a request alone would, while the group's other requests are answered.
+   */
+  private async revokeGroup(group: readonly RevokeParams[]): Promise<Array<RevokeRow | typeof RUN_ALONE>> {
     const column = <I extends number>(i: I) => group.map((params) => params[i]);
     const rows = await REVOKE_TOKENS.run(this.dataSource, [column(0), column(1), column(2), column(3)]);
     const answers: RevokeRow[] = [];
     for (const { request, ...row } of rows) answers[request - 1] = row;
     if (rows.length !== group.length || answers.length !== group.length || answers.includes(undefined as never)) {
-      throw new Error(`oauth_revoke_tokens answered ${rows.length} rows for ${group.length} requests`);
+      // The statement has run and may have committed: running its requests again would misreport them.
+      throw new GroupAnswerError(`oauth_revoke_tokens answered ${rows.length} rows for ${group.length} requests`);
     }
-    return answers;
+    return answers.map((row) => ((row.outcome as string) === 'deferred' ? RUN_ALONE : row));
   }
 
   /** Revokes a grant by id, as an operator (`grant:revoke`). True when this call revoked something. */
