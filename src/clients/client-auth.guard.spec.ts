@@ -111,6 +111,7 @@ describe('ClientAuthGuard (RFC 6749 §2.3)', () => {
     try {
       await expect(down.canActivate(ctx)).rejects.toMatchObject({ error: 'temporarily_unavailable', status: 503 });
       expect(warned).toHaveBeenCalledWith('Brute-force limiter store unavailable (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:6379');
+      expect(JSON.stringify(warned.mock.calls)).not.toContain(SECRET);
     } finally {
       warned.mockRestore();
     }

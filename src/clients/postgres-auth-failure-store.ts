@@ -37,10 +37,11 @@ const BEGIN = `
 
 /**
  * End: the attempt's keys lose their pending count and gain the outcome; `alsoFail` keys gain a failure.
- * Every row it will change is locked first, in key order, as Begin locks them: an UPDATE of `key = ANY(…)`
- * alone meets the rows in whatever order its scan finds them (table order, on a small table), and two
- * attempts on the same keys then deadlocked, one of them answered 503 (seen under load: the bench's
- * 32 connections of one client from one address).
+ * Every existing row it will change is locked first, in key order, as Begin locks them: an UPDATE of
+ * `key = ANY(…)` alone meets the rows in whatever order its scan finds them (table order, on a small table),
+ * and two attempts on the same keys then deadlocked, one of them answered 503 (seen under load: the bench's
+ * 32 connections of one client from one address). The insert reads `ended` so that it runs after it (a
+ * data-modifying WITH nobody reads runs after the main statement, which would lock the `alsoFail` rows first).
  */
 const END = `
   WITH locked AS (
@@ -52,7 +53,7 @@ const END = `
     RETURNING 1
   )
   INSERT INTO auth_failure_windows AS w (key, failures, pending, successes, ends_at)
-  SELECT k, 1, 0, 0, ${windowEnd('$5')} FROM unnest($4::text[]) AS k ORDER BY k
+  SELECT k, 1, 0, 0, ${windowEnd('$5')} FROM unnest($4::text[]) AS k WHERE (SELECT count(*) FROM ended) >= 0 ORDER BY k
   ON CONFLICT (key) DO UPDATE SET
     failures = CASE WHEN ${LIVE} THEN w.failures + 1 ELSE 1 END,
     pending = CASE WHEN ${LIVE} THEN w.pending ELSE 0 END,

@@ -104,6 +104,7 @@ export class GroupedStatements<In, Out> {
     let outs: Array<Out | typeof RUN_ALONE>;
     try {
       outs = await this.runner.many(group.map((w) => w.input));
+      if (!Array.isArray(outs) || outs.length !== group.length) throw new GroupAnswerError(`${group.length} inputs, an answer of another shape`);
     } catch (err) {
       if (err instanceof GroupAnswerError || isDatabaseUnavailable(err)) {
         for (const w of group) w.reject(err);
