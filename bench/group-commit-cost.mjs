@@ -1,17 +1,17 @@
 // What group commit saves PostgreSQL: the revoke path's statement run once per revocation, against the same
 // requests sent several per statement (oauth_revoke_tokens, one transaction each), on a database of its own.
-// Prints revocations/s, PostgreSQL CPU (all postgres processes of this machine, from /proc) and this
-// process's CPU per revocation, for each way, in two rounds. An experiment, not part of npm run bench; needs
+// Prints revocations/s, PostgreSQL CPU (its own processes and this database's backends: the bench's
+// cpuMeter) and this process's CPU per revocation, for each way, in two rounds. An experiment, not part of npm run bench; needs
 // a build (npm run build) and a PostgreSQL on this machine you may create databases on.
 //
 // Environment: BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/), GROUP_COST_GRANTS (200000),
 // GROUP_COST_REQUESTS (8000 per way and round).
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDatabase, databaseUrl, dropDatabase } from './lib/databases.mjs';
 import { prepareModuleDatabase, seedModuleGrants, tokenFormat } from './lib/module-seed.mjs';
+import { cpuMeter } from './lib/processes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const serverUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/';
@@ -39,7 +39,7 @@ try {
   for (let round = 1; round <= rounds; round++) {
     for (const way of ways) {
       await pool.query('CHECKPOINT');
-      const [pg0, cpu0, t0] = [postgresTicks(), process.cpuUsage(), Date.now()];
+      const [meter, t0] = [cpuMeter(process.pid, name), Date.now()];
       let sent = 0;
       const worker = async () => {
         while (sent < perWay) {
@@ -53,11 +53,10 @@ try {
       };
       await Promise.all(Array.from({ length: way.workers }, worker));
       const ms = Date.now() - t0;
-      const pgUs = (postgresTicks() - pg0) * (1e6 / 100);
-      const cpu = process.cpuUsage(cpu0);
+      const cpu = meter();
       console.log(
-        `round ${round}, ${way.label}: ${sent} revocations, ${Math.round((sent / ms) * 1000)}/s, PostgreSQL ${Math.round(pgUs / sent)} µs/revocation, ` +
-          `client ${Math.round((cpu.user + cpu.system) / sent)} µs/revocation`,
+        `round ${round}, ${way.label}: ${sent} revocations, ${Math.round((sent / ms) * 1000)}/s, PostgreSQL ${Math.round((cpu.postgres_ms * 1000) / sent)} µs/revocation, ` +
+          `client ${Math.round((cpu.load_generator_ms * 1000) / sent)} µs/revocation`,
       );
     }
   }
@@ -66,19 +65,3 @@ try {
   await dropDatabase(serverUrl, name);
 }
 
-/** CPU ticks (1/100 s) of every postgres process of this machine. */
-function postgresTicks() {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks;
-}

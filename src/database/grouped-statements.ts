@@ -59,7 +59,7 @@ export class GroupedStatements<In, Out> {
   ) {}
 
   run(input: In): Promise<Out> {
-    if (this.limit <= 0) return this.runner.one(input);
+    if (this.limit <= 0) return this.one(input);
     return new Promise<Out>((resolve, reject) => {
       this.waiting.push({ input, resolve, reject });
       this.startWaiting();

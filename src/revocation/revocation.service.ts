@@ -105,7 +105,8 @@ export class RevocationService {
     const rows = await REVOKE_TOKENS.run(this.dataSource, [column(0), column(1), column(2), column(3)]);
     const answers: RevokeRow[] = [];
     for (const { request, ...row } of rows) answers[request - 1] = row;
-    if (rows.length !== group.length || answers.length !== group.length || answers.includes(undefined as never)) {
+    // n rows, and no request left without one (a hole reads as undefined): each request answered exactly once.
+    if (rows.length !== group.length || answers.includes(undefined as never)) {
       // The statement has run and may have committed: running its requests again would misreport them.
       throw new GroupAnswerError(`oauth_revoke_tokens answered ${rows.length} rows for ${group.length} requests`);
     }
